@@ -1,0 +1,229 @@
+"""The TOML config, validated into typed models.
+
+A mistake in the config is reported as one line naming the key and what is
+wrong with it (``ConfigError``), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = "newsmirror.toml"
+
+# Ids become path components (pages/<site>/<channel>/<id>.md), so they are
+# restricted to characters that are safe in every file system and URL.
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message is one line for the user."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+SafeId = Annotated[str, AfterValidator(_check_id)]
+
+
+class MirrorLink(_Model):
+    """Another copy of the mirror, listed at the foot of every page."""
+
+    name: str
+    url: str
+
+
+class MirrorConfig(_Model):
+    title: str = "新闻镜像"
+    # Share links and QR codes point here: the URL under which the output
+    # tree's files are readable (e.g. a GitHub "blob/main" URL).
+    base_url: str = "https://github.com/example/mirror/blob/main"
+    output: Path = Path("mirror")
+    store: Path = Path("newsmirror.db")
+    keep_per_channel: int = Field(500, ge=1)
+    index_size: int = Field(100, ge=1)
+    home_headlines: int = Field(10, ge=0)
+    outbound_links: Literal["plain", "keep", "original"] = "plain"
+    cache_bust: bool = True
+    mirrors: list[MirrorLink] = []
+    counter_url: str | None = None
+    hot_window_days: int = Field(7, ge=1)
+    hot_size: int = Field(50, ge=1)
+    squash_history: bool = False
+    branch: str = "main"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class HttpConfig(_Model):
+    concurrency: int = Field(16, ge=1, le=256)
+    per_host: int = Field(4, ge=1, le=64)
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(30.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff: float = Field(0.5, ge=0)
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    user_agent: str = "newsmirror/0.1 (+https://github.com/newsmirror)"
+    proxy: str | None = None
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^(https?|socks5h?)://", value):
+            raise ValueError("must be an http://, https://, socks5:// or socks5h:// URL")
+        return value
+
+
+class ChannelConfig(_Model):
+    id: SafeId
+    name: str
+    # Either a feed, or (for sites without one) a listing page and the CSS
+    # selector of its article links.
+    feed: str | None = None
+    listing: str | None = None
+    links: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> ChannelConfig:
+        if bool(self.feed) == bool(self.listing):
+            raise ValueError("give exactly one of 'feed' or 'listing'")
+        if self.listing and not self.links:
+            raise ValueError("a 'listing' channel needs 'links', the CSS selector of its article links")
+        return self
+
+
+class SiteConfig(_Model):
+    id: SafeId
+    name: str
+    # Extraction rules; without 'content' the generic extractor is used.
+    content: str | None = None
+    remove: list[str] = []
+    drop_blocks_matching: list[str] = []
+    body_from_feed: bool = False
+    skip_titles_matching: list[str] = []
+    update_markers: list[str] = ["更新"]
+    channels: list[ChannelConfig] = Field(default_factory=list, alias="channel")
+
+    @field_validator("content", "remove")
+    @classmethod
+    def _selectors(cls, value: str | list[str] | None) -> str | list[str] | None:
+        from lxml.cssselect import CSSSelector, SelectorError
+
+        for selector in [value] if isinstance(value, str) else value or []:
+            try:
+                CSSSelector(selector)
+            except SelectorError as exc:
+                raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> SiteConfig:
+        ids = [c.id for c in self.channels]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"channel id {dupes[0]!r} is used twice")
+        return self
+
+
+class RemoteConfig(_Model):
+    name: SafeId
+    url: str
+    branch: str | None = None
+
+
+class Config(_Model):
+    mirror: MirrorConfig = MirrorConfig()
+    http: HttpConfig = HttpConfig()
+    sites: list[SiteConfig] = Field(default_factory=list, alias="site")
+    remotes: list[RemoteConfig] = Field(default_factory=list, alias="remote")
+    # Where the config file lives; relative paths in it are taken from there.
+    root: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        for kind, ids in (("site", [s.id for s in self.sites]), ("remote", [r.name for r in self.remotes])):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{kind} {dupes[0]!r} is defined twice")
+        return self
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.mirror.output).resolve()
+
+    @property
+    def store_path(self) -> Path:
+        return (self.root / self.mirror.store).resolve()
+
+    def site(self, site_id: str) -> SiteConfig:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)
+
+
+def _location(loc: tuple[int | str, ...], data: dict) -> str:
+    """Turn a pydantic error location into the TOML key a user wrote."""
+    parts: list[str] = []
+    node: object = data
+    for part in loc:
+        if isinstance(part, int):
+            # Name list entries by their id where they have one: site "kzg".
+            entry = node[part] if isinstance(node, list) and part < len(node) else None
+            label = entry.get("id") or entry.get("name") if isinstance(entry, dict) else None
+            parts[-1] = f"{parts[-1]}[{label!r}]" if label else f"{parts[-1]}[{part + 1}]"
+            node = entry
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def parse_config(text: str, source: str = DEFAULT_CONFIG, root: Path | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{source}: {_location(error['loc'], data)}: {message}{more}") from None
+    config.root = (root or Path(".")).resolve()
+    return config
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file; run 'newsmirror init' to write a starter config, "
+            "or pass --config PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc}") from None
+    return parse_config(text, str(path), path.resolve().parent)

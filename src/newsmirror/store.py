@@ -1,0 +1,288 @@
+"""The SQLite store: the schema and every query.
+
+The store joins the two halves of the pipeline: ``sync`` writes articles into
+it and ``build`` reads them out. It runs in WAL mode and every write is one
+transaction, so a run killed at any moment leaves it consistent and the next
+run carries on from there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
+
+SaveResult = Literal["new", "updated", "unchanged"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL,
+    fetched TEXT NOT NULL,
+    markdown TEXT NOT NULL,
+    html TEXT NOT NULL,
+    lead_image TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    feed_hash TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (site, channel, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS articles_newest ON articles (site, channel, published DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS feed_state (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '',
+    checked_at TEXT,
+    ok INTEGER NOT NULL DEFAULT 1,
+    error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (site, channel)
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    summary TEXT NOT NULL DEFAULT '{}'
+);
+
+-- Filled by the view counter: one row per article per UTC day. Nothing that
+-- identifies a reader is ever stored.
+CREATE TABLE IF NOT EXISTS views (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (site, channel, id, day)
+) WITHOUT ROWID;
+"""
+
+_ARTICLE_COLUMNS = (
+    "site, channel, id, url, title, author, published, fetched, markdown, html, "
+    "lead_image, content_hash, feed_hash"
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(
+        site=row["site"],
+        channel=row["channel"],
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        author=row["author"],
+        published=_parse_iso(row["published"]),
+        fetched=_parse_iso(row["fetched"]),
+        markdown=row["markdown"],
+        html=row["html"],
+        lead_image=row["lead_image"],
+        content_hash=row["content_hash"],
+        feed_hash=row["feed_hash"],
+    )
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message is for the user."""
+
+
+class Store:
+    """One connection to the store. Not shared between threads."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        try:
+            if readonly:
+                if not path.exists():
+                    raise StoreError(f"{path}: no store yet; run 'newsmirror sync' first")
+                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout=30000")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- articles ---------------------------------------------------------
+
+    def known_articles(self, site: str, channel: str) -> dict[str, tuple[str, str]]:
+        """id → (title, feed_hash) of every stored article of a channel."""
+        rows = self._db.execute(
+            "SELECT id, title, feed_hash FROM articles WHERE site = ? AND channel = ?", (site, channel)
+        )
+        return {row["id"]: (row["title"], row["feed_hash"]) for row in rows}
+
+    def save_article(self, article: Article) -> SaveResult:
+        """Insert or update one article in its own transaction."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT content_hash, feed_hash FROM articles WHERE site = ? AND channel = ? AND id = ?",
+                (article.site, article.channel, article.id),
+            ).fetchone()
+            if row and row["content_hash"] == article.content_hash:
+                if row["feed_hash"] != article.feed_hash:
+                    db.execute(
+                        "UPDATE articles SET feed_hash = ? WHERE site = ? AND channel = ? AND id = ?",
+                        (article.feed_hash, article.site, article.channel, article.id),
+                    )
+                return "unchanged"
+            if row:
+                # An update keeps the original publication time: readers find
+                # the article where it was in the index.
+                db.execute(
+                    "UPDATE articles SET url = ?, title = ?, author = ?, fetched = ?, markdown = ?, html = ?,"
+                    " lead_image = ?, content_hash = ?, feed_hash = ?"
+                    " WHERE site = ? AND channel = ? AND id = ?",
+                    (
+                        article.url, article.title, article.author, _iso(article.fetched),
+                        article.markdown, article.html, article.lead_image, article.content_hash,
+                        article.feed_hash, article.site, article.channel, article.id,
+                    ),
+                )
+                return "updated"
+            db.execute(
+                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.site, article.channel, article.id, article.url, article.title, article.author,
+                    _iso(article.published), _iso(article.fetched), article.markdown, article.html,
+                    article.lead_image, article.content_hash, article.feed_hash,
+                ),
+            )
+            return "new"
+
+    def article(self, key: ArticleKey) -> Article | None:
+        row = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE site = ? AND channel = ? AND id = ?",
+            (key.site, key.channel, key.id),
+        ).fetchone()
+        return _article(row) if row else None
+
+    def has_article(self, key: ArticleKey) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM articles WHERE site = ? AND channel = ? AND id = ?",
+                (key.site, key.channel, key.id),
+            ).fetchone()
+            is not None
+        )
+
+    def articles(self, site: str, channel: str, limit: int | None = None) -> list[Article]:
+        """A channel's articles, newest first."""
+        rows = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE site = ? AND channel = ?"
+            " ORDER BY published DESC, id DESC LIMIT ?",
+            (site, channel, -1 if limit is None else limit),
+        )
+        return [_article(row) for row in rows]
+
+    def count_articles(self, site: str | None = None, channel: str | None = None) -> int:
+        query, args = "SELECT count(*) FROM articles", []
+        if site:
+            query, args = query + " WHERE site = ?", [site]
+            if channel:
+                query, args = query + " AND channel = ?", [*args, channel]
+        return self._db.execute(query, args).fetchone()[0]
+
+    # -- feed state ---------------------------------------------------------
+
+    def feed_state(self, site: str, channel: str) -> FeedState | None:
+        row = self._db.execute(
+            "SELECT * FROM feed_state WHERE site = ? AND channel = ?", (site, channel)
+        ).fetchone()
+        if not row:
+            return None
+        return FeedState(
+            site=row["site"],
+            channel=row["channel"],
+            url=row["url"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            checked_at=_parse_iso(row["checked_at"]) if row["checked_at"] else None,
+            ok=bool(row["ok"]),
+            error=row["error"],
+        )
+
+    def save_feed_state(self, state: FeedState) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO feed_state (site, channel, url, etag, last_modified, checked_at, ok, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    state.site, state.channel, state.url, state.etag, state.last_modified,
+                    _iso(state.checked_at or utcnow()), int(state.ok), state.error,
+                ),
+            )
+
+    # -- run log ------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        with self._transaction() as db:
+            cursor = db.execute("INSERT INTO runs (command, started) VALUES (?, ?)", (command, _iso(utcnow())))
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, summary: RunSummary) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
+                (_iso(utcnow()), json.dumps(asdict(summary), ensure_ascii=False), run_id),
+            )
+
+    def runs(self, limit: int = 20) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(row) | {"summary": json.loads(row["summary"])} for row in rows]
+
+    # -- views ----------------------------------------------------------------
+
+    def add_views(self, day: str, counts: Iterable[tuple[ArticleKey, int]]) -> None:
+        """Add view counts for one UTC day (YYYY-MM-DD), in one transaction."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO views (site, channel, id, day, count) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, channel, id, day) DO UPDATE SET count = count + excluded.count",
+                [(k.site, k.channel, k.id, day, n) for k, n in counts],
+            )
