@@ -20,8 +20,16 @@ _META_CHARSET = re.compile(
 )
 # Labels that in practice mean a superset: decode with the superset so that
 # characters outside the narrow set (common in GB2312-labelled pages) survive.
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs",
-              "iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "utf-8", "us-ascii": "utf-8"}
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "big5": "big5hkscs",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "utf-8",
+    "us-ascii": "utf-8",
+}
 
 
 def _normalise(label: str) -> str | None:
@@ -55,7 +63,7 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     """Decode a page or feed body to text."""
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(name, errors="replace")
+            return data[len(bom) :].decode(name, errors="replace")
     for name in declared_charsets(data, content_type):
         try:
             return data.decode(name)

@@ -221,8 +221,7 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such config file; run 'newsmirror init' to write a starter config, "
-            "or pass --config PATH"
+            f"{path}: no such config file; run 'newsmirror init' to write a starter config, or pass --config PATH"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config: {exc}") from None

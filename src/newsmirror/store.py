@@ -73,8 +73,7 @@ CREATE TABLE IF NOT EXISTS views (
 """
 
 _ARTICLE_COLUMNS = (
-    "site, channel, id, url, title, author, published, fetched, markdown, html, "
-    "lead_image, content_hash, feed_hash"
+    "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash"
 )
 
 
@@ -179,18 +178,37 @@ class Store:
                     " lead_image = ?, content_hash = ?, feed_hash = ?"
                     " WHERE site = ? AND channel = ? AND id = ?",
                     (
-                        article.url, article.title, article.author, _iso(article.fetched),
-                        article.markdown, article.html, article.lead_image, article.content_hash,
-                        article.feed_hash, article.site, article.channel, article.id,
+                        article.url,
+                        article.title,
+                        article.author,
+                        _iso(article.fetched),
+                        article.markdown,
+                        article.html,
+                        article.lead_image,
+                        article.content_hash,
+                        article.feed_hash,
+                        article.site,
+                        article.channel,
+                        article.id,
                     ),
                 )
                 return "updated"
             db.execute(
                 f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    article.site, article.channel, article.id, article.url, article.title, article.author,
-                    _iso(article.published), _iso(article.fetched), article.markdown, article.html,
-                    article.lead_image, article.content_hash, article.feed_hash,
+                    article.site,
+                    article.channel,
+                    article.id,
+                    article.url,
+                    article.title,
+                    article.author,
+                    _iso(article.published),
+                    _iso(article.fetched),
+                    article.markdown,
+                    article.html,
+                    article.lead_image,
+                    article.content_hash,
+                    article.feed_hash,
                 ),
             )
             return "new"
@@ -231,9 +249,7 @@ class Store:
     # -- feed state ---------------------------------------------------------
 
     def feed_state(self, site: str, channel: str) -> FeedState | None:
-        row = self._db.execute(
-            "SELECT * FROM feed_state WHERE site = ? AND channel = ?", (site, channel)
-        ).fetchone()
+        row = self._db.execute("SELECT * FROM feed_state WHERE site = ? AND channel = ?", (site, channel)).fetchone()
         if not row:
             return None
         return FeedState(
@@ -253,8 +269,14 @@ class Store:
                 "INSERT OR REPLACE INTO feed_state (site, channel, url, etag, last_modified, checked_at, ok, error)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    state.site, state.channel, state.url, state.etag, state.last_modified,
-                    _iso(state.checked_at or utcnow()), int(state.ok), state.error,
+                    state.site,
+                    state.channel,
+                    state.url,
+                    state.etag,
+                    state.last_modified,
+                    _iso(state.checked_at or utcnow()),
+                    int(state.ok),
+                    state.error,
                 ),
             )
 
