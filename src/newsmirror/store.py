@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -101,6 +101,16 @@ def _article(row: sqlite3.Row) -> Article:
         content_hash=row["content_hash"],
         feed_hash=row["feed_hash"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HotArticle:
+    """An article of the most-read list."""
+
+    key: ArticleKey
+    title: str
+    published: datetime
+    views: int
 
 
 class StoreError(Exception):
@@ -308,3 +318,17 @@ class Store:
                 " ON CONFLICT (site, channel, id, day) DO UPDATE SET count = count + excluded.count",
                 [(k.site, k.channel, k.id, day, n) for k, n in counts],
             )
+
+    def hot_articles(self, since_day: str, limit: int) -> list[HotArticle]:
+        """Stored articles ranked by views on or after ``since_day`` (YYYY-MM-DD), most viewed first."""
+        rows = self._db.execute(
+            "SELECT a.site, a.channel, a.id, a.title, a.published, sum(v.count) AS views"
+            " FROM views v JOIN articles a ON a.site = v.site AND a.channel = v.channel AND a.id = v.id"
+            " WHERE v.day >= ? GROUP BY a.site, a.channel, a.id"
+            " ORDER BY views DESC, a.published DESC, a.id LIMIT ?",
+            (since_day, limit),
+        )
+        return [
+            HotArticle(ArticleKey(r["site"], r["channel"], r["id"]), r["title"], _parse_iso(r["published"]), r["views"])
+            for r in rows
+        ]
