@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 
 from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from newsmirror.publish import PublishResult
 
 # Exit codes, documented in the README.
 EXIT_OK = 0
@@ -66,6 +68,79 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         f"{config}: ok — {len(cfg.sites)} sites, {channels} channels, {len(cfg.remotes)} remotes; "
         f"output {cfg.output_dir}, store {cfg.store_path}"
     )
+
+
+@app.command()
+def sync(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    site: Annotated[list[str], typer.Option("--site", "-s", help="Only this site (repeatable).")] = [],  # noqa: B006
+    channel: Annotated[list[str], typer.Option("--channel", help="Only this channel (repeatable).")] = [],  # noqa: B006
+) -> None:
+    """Fetch every channel's feed and its new or updated articles into the store.
+
+    Exits 0 when everything succeeded, 1 when some feeds or articles failed
+    (they are retried by the next sync), 2 on a config error.
+    """
+    from newsmirror.progress import SyncDisplay
+    from newsmirror.store import Store, StoreError
+    from newsmirror.sync import select_channels
+    from newsmirror.sync import sync as run_sync
+
+    cfg = load(config)
+    try:
+        chosen = select_channels(cfg, site, channel)
+    except ValueError as exc:
+        fail(f"{exc}; see 'newsmirror check -c {config}'")
+    try:
+        store = Store(cfg.store_path)
+    except StoreError as exc:
+        fail(str(exc))
+    with store, SyncDisplay(console, len(chosen)) as display:
+        summary = asyncio.run(run_sync(cfg, store, sites=site, channels=channel, progress=display))
+    console.print(
+        f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
+        f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
+        f"{summary.failed} failed"
+    )
+    if not summary.ok:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def report_publish(result: PublishResult) -> None:
+    """Print what a publish did: the commit, then one line per remote."""
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, soft_wrap=True)
+    console.print(result.describe(), markup=False)
+    if not result.remotes:
+        console.print("no [[remote]] in the config: committed locally only", markup=False)
+    for remote in result.remotes:
+        line = remote.describe()
+        console.print(f"[red]error:[/red] {line}" if not remote.ok else line, markup=not remote.ok, soft_wrap=True)
+
+
+@app.command()
+def publish(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Commit the output tree (if it changed) and push it to every remote in the config.
+
+    Exits 0 when every remote has the commit, 1 when some remote failed (the
+    next publish pushes what it missed), 2 when nothing could be published,
+    3 when a run is still going.
+    """
+    from newsmirror.lock import LockBusy, run_lock
+    from newsmirror.publish import PublishError
+    from newsmirror.publish import publish as publish_tree
+
+    cfg = load(config)
+    try:
+        with run_lock(cfg.store_path):
+            result = publish_tree(cfg)
+    except LockBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    except PublishError as exc:
+        fail(str(exc))
+    report_publish(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 if __name__ == "__main__":

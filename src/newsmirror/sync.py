@@ -1,0 +1,210 @@
+"""Ingest: every channel's feed → new or changed items → article pages → the store.
+
+The only part of newsmirror that talks to the news sites. Each article is
+saved in its own transaction as soon as it is ready, and a feed's ETag is only
+remembered once every item of that feed is stored, so a run killed at any
+moment is completed by the next one: the feed is read again and whatever is
+already stored is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from typing import Literal, Protocol
+
+from newsmirror.config import ChannelConfig, Config, SiteConfig
+from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
+from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
+from newsmirror.http import FetchError, HttpClient
+from newsmirror.models import Article, FeedState, RunSummary, article_id, utcnow
+from newsmirror.store import Store
+
+FeedOutcome = Literal["ok", "unchanged", "failed"]
+ArticleOutcome = Literal["new", "updated", "unchanged", "failed"]
+
+
+class SyncProgress(Protocol):
+    """What a sync reports as it goes; the CLI shows it."""
+
+    def feed(self, label: str, outcome: FeedOutcome, detail: str = "") -> None: ...
+    def found(self, count: int) -> None: ...
+    def article(self, label: str, outcome: ArticleOutcome, detail: str = "") -> None: ...
+    def warning(self, message: str) -> None: ...
+
+
+class _Silent:
+    def feed(self, label: str, outcome: FeedOutcome, detail: str = "") -> None: ...
+    def found(self, count: int) -> None: ...
+    def article(self, label: str, outcome: ArticleOutcome, detail: str = "") -> None: ...
+    def warning(self, message: str) -> None: ...
+
+
+def select_channels(
+    config: Config, sites: Iterable[str] = (), channels: Iterable[str] = ()
+) -> list[tuple[SiteConfig, ChannelConfig]]:
+    """The (site, channel) pairs a run covers; empty filters mean all."""
+    site_ids, channel_ids = set(sites), set(channels)
+    unknown = site_ids - {s.id for s in config.sites}
+    if unknown:
+        raise ValueError(f"no site {sorted(unknown)[0]!r} in the config")
+    chosen = [
+        (site, channel)
+        for site in config.sites
+        if not site_ids or site.id in site_ids
+        for channel in site.channels
+        if not channel_ids or channel.id in channel_ids
+    ]
+    if channel_ids and not chosen:
+        raise ValueError(f"no channel {sorted(channel_ids)[0]!r} in the selected sites")
+    return chosen
+
+
+def needs_fetch(item: FeedItem, stored: tuple[str, str] | None, update_markers: Iterable[str]) -> bool:
+    """Fetch an item that is new, whose feed entry changed, or whose title now
+    carries an update marker (e.g. 更新) it did not carry when stored."""
+    if stored is None:
+        return True
+    title, feed_hash = stored
+    if feed_hash != item.feed_hash:
+        return True
+    return title != item.title and any(marker in item.title for marker in update_markers)
+
+
+class Syncer:
+    def __init__(
+        self, config: Config, store: Store, http: HttpClient, progress: SyncProgress, executor: Executor | None
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.http = http
+        self.progress = progress
+        self.executor = executor
+        self.summary = RunSummary()
+
+    def _error(self, message: str) -> str:
+        self.summary.errors.append(message)
+        return message
+
+    async def channel(self, site: SiteConfig, channel: ChannelConfig) -> None:
+        label = f"{site.id}/{channel.id}"
+        source = channel.feed or channel.listing or ""
+        previous = self.store.feed_state(site.id, channel.id)
+        conditional = previous is not None and previous.ok and previous.url == source
+        try:
+            response = await self.http.get(
+                source,
+                etag=previous.etag if conditional and previous else "",
+                last_modified=previous.last_modified if conditional and previous else "",
+            )
+            if response.not_modified:
+                self.summary.feeds_unchanged += 1
+                self.progress.feed(label, "unchanged")
+                return
+            parsed: ParsedFeed
+            if channel.feed:
+                parsed = parse_feed(response.content, response.url, response.content_type)
+            else:
+                parsed = parse_listing(response.content, response.url, channel.links or "a", response.content_type)
+        except (FetchError, FeedError) as exc:
+            self.summary.feeds_failed += 1
+            # A FetchError names the URL already; a FeedError does not.
+            where = label if isinstance(exc, FetchError) else f"{label} ({source})"
+            detail = self._error(f"feed {where}: {exc}")
+            self.progress.feed(label, "failed", detail)
+            self.store.save_feed_state(FeedState(site.id, channel.id, source, ok=False, error=detail))
+            return
+        self.summary.feeds_ok += 1
+        if parsed.warning:
+            self.progress.warning(f"feed {label}: {parsed.warning}")
+
+        items = [i for i in parsed.items if not any(word in i.title for word in site.skip_titles_matching)]
+        known = self.store.known_articles(site.id, channel.id)
+        todo = [i for i in items if needs_fetch(i, known.get(article_id(i.link)), site.update_markers)]
+        self.summary.skipped += len(parsed.items) - len(todo)
+        self.progress.feed(label, "ok", f"{len(parsed.items)} items, {len(todo)} to fetch")
+        self.progress.found(len(todo))
+        rules = SiteRules.from_site(site)
+        results = await asyncio.gather(*(self.article(site, channel, rules, item) for item in todo))
+        # Remember the feed's validators only once all its items are stored:
+        # otherwise the next run would get a 304 and never retry the failures.
+        complete = all(outcome != "failed" for outcome in results) and not parsed.warning
+        self.store.save_feed_state(
+            FeedState(
+                site.id,
+                channel.id,
+                source,
+                etag=response.etag if complete else "",
+                last_modified=response.last_modified if complete else "",
+                ok=True,
+                error="" if complete else "some items failed; the feed is read again next run",
+            )
+        )
+
+    async def article(
+        self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
+    ) -> ArticleOutcome:
+        key = article_id(item.link)
+        label = f"{site.id}/{channel.id}/{key}"
+        policy = self.config.mirror.outbound_links
+        loop = asyncio.get_running_loop()
+        try:
+            if site.body_from_feed and item.content:
+                extracted = await loop.run_in_executor(
+                    self.executor, extract_fragment, item.content, item.link, rules, policy
+                )
+            else:
+                response = await self.http.get(item.link)
+                extracted = await loop.run_in_executor(
+                    self.executor, extract_article, response.text, response.url, rules, policy
+                )
+        except (FetchError, ExtractionError) as exc:
+            self.summary.failed += 1
+            where = label if isinstance(exc, FetchError) else f"{label} ({item.link})"
+            detail = self._error(f"article {where}: {exc}")
+            self.progress.article(label, "failed", detail)
+            return "failed"
+        now = utcnow()
+        article = Article(
+            site=site.id,
+            channel=channel.id,
+            id=key,
+            url=item.link,
+            title=item.title if item.title != item.link else (extracted.title or item.title),
+            author=extracted.author or item.author,
+            published=item.published or extracted.published or now,
+            fetched=now,
+            markdown=extracted.markdown,
+            html=extracted.html,
+            lead_image=extracted.lead_image,
+            feed_hash=item.feed_hash,
+        )
+        outcome = self.store.save_article(article)
+        if outcome == "new":
+            self.summary.new += 1
+        elif outcome == "updated":
+            self.summary.updated += 1
+        else:
+            self.summary.skipped += 1
+        self.progress.article(label, outcome)
+        return outcome
+
+
+async def sync(
+    config: Config,
+    store: Store,
+    *,
+    sites: Iterable[str] = (),
+    channels: Iterable[str] = (),
+    progress: SyncProgress | None = None,
+    executor: Executor | None = None,
+) -> RunSummary:
+    """Sync the selected channels (all by default) into the store."""
+    chosen = select_channels(config, sites, channels)
+    run_id = store.start_run("sync")
+    async with HttpClient(config.http) as http:
+        syncer = Syncer(config, store, http, progress or _Silent(), executor)
+        await asyncio.gather(*(syncer.channel(site, channel) for site, channel in chosen))
+    store.finish_run(run_id, syncer.summary)
+    return syncer.summary
