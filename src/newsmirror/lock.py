@@ -1,0 +1,58 @@
+"""One run at a time: an exclusive lock next to the store.
+
+A timer may fire while the previous run is still going; the second run must
+exit at once instead of overlapping. ``flock`` is held by the open file, so the
+kernel drops it when the holder dies, even by SIGKILL: there is no stale lock
+to clean up, and the lock file itself is left in place (deleting it would let
+two processes lock two different files).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class LockBusy(Exception):
+    """Another run holds the lock; the message is one line for the user."""
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file that guards ``path`` (the store): ``<path>.lock``."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[Path]:
+    """Hold the run lock guarding ``path`` (the store) for the ``with`` block.
+
+    Raises ``LockBusy`` at once, without waiting, when another process holds it.
+    Yields the lock file's path.
+    """
+    lock_file = lock_path(path)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    # "a+" so that opening never truncates what the holder wrote about itself.
+    with open(lock_file, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockBusy(
+                f"another newsmirror run is still going ({holder}; lock {lock_file}); "
+                "this one exits — try again when it has finished"
+            ) from None
+        # Say who holds it, for the message a second run prints.
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        handle.write(f"pid {os.getpid()}, started {started}")
+        handle.flush()
+        try:
+            yield lock_file
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
