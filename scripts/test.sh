@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs, then run it: lint, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh test
+
+# System tools the tests use for real: git (publishing), zbarimg (decoding QR codes).
+missing=()
+command -v git >/dev/null || missing+=(git)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing ${missing[*]} with apt-get..." >&2
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "error: the tests need ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]})" >&2
+        exit 2
+    fi
+fi
+
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+exec .venv/bin/pytest -n 2 -q "$@"
