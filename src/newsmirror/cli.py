@@ -106,6 +106,54 @@ def sync(
         raise typer.Exit(EXIT_PARTIAL)
 
 
+@app.command()
+def build(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Render the store into the output tree: article pages, QR codes, indexes, most read, home.
+
+    Only files whose content changes are written; pages that left the kept set
+    are removed. Exits 0 on success, 1 when some article could not be rendered,
+    2 on a config or store error, 3 when a run is still going.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from newsmirror.build import BuildError
+    from newsmirror.build import build as build_tree
+    from newsmirror.lock import LockBusy, run_lock
+    from newsmirror.store import Store, StoreError
+
+    cfg = load(config)
+    if not cfg.store_path.exists():
+        fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
+    bar = Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    try:
+        with run_lock(cfg.store_path), Store(cfg.store_path) as store, bar:
+            result = build_tree(cfg, store, progress=progress)
+    except LockBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    except (BuildError, StoreError) as exc:
+        fail(str(exc))
+    for error in result.errors:
+        console.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+    console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
+    if not result.ok:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
 def report_publish(result: PublishResult) -> None:
     """Print what a publish did: the commit, then one line per remote."""
     for warning in result.warnings:

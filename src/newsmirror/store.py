@@ -70,6 +70,18 @@ CREATE TABLE IF NOT EXISTS views (
     count INTEGER NOT NULL,
     PRIMARY KEY (site, channel, id, day)
 ) WITHOUT ROWID;
+
+-- What the last build wrote into an output tree, so the next build skips the
+-- files whose inputs did not change (see build/files.py). Only a cache: losing
+-- it costs one re-render, never a wrong file.
+CREATE TABLE IF NOT EXISTS build_files (
+    output TEXT NOT NULL,
+    path TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    PRIMARY KEY (output, path)
+) WITHOUT ROWID;
 """
 
 _ARTICLE_COLUMNS = (
@@ -111,6 +123,28 @@ class HotArticle:
     title: str
     published: datetime
     views: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHead:
+    """What an index or a build decision needs of an article: everything but its body."""
+
+    key: ArticleKey
+    url: str
+    title: str
+    author: str
+    published: datetime
+    fetched: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltFile:
+    """One file of the build manifest: the fingerprint of its inputs and its size and mtime when written."""
+
+    inputs: str
+    size: int
+    mtime_ns: int
 
 
 class StoreError(Exception):
@@ -332,3 +366,41 @@ class Store:
             HotArticle(ArticleKey(r["site"], r["channel"], r["id"]), r["title"], _parse_iso(r["published"]), r["views"])
             for r in rows
         ]
+
+    # -- build ----------------------------------------------------------------
+
+    def article_heads(self, site: str, channel: str, limit: int | None = None) -> list[ArticleHead]:
+        """A channel's articles without their bodies, newest first (the order of ``articles``)."""
+        rows = self._db.execute(
+            "SELECT site, channel, id, url, title, author, published, fetched, content_hash FROM articles"
+            " WHERE site = ? AND channel = ? ORDER BY published DESC, id DESC LIMIT ?",
+            (site, channel, -1 if limit is None else limit),
+        )
+        return [
+            ArticleHead(
+                ArticleKey(r["site"], r["channel"], r["id"]),
+                r["url"],
+                r["title"],
+                r["author"],
+                _parse_iso(r["published"]),
+                _parse_iso(r["fetched"]),
+                r["content_hash"],
+            )
+            for r in rows
+        ]
+
+    def build_manifest(self, output: str) -> dict[str, BuiltFile]:
+        """path → BuiltFile of what the last build wrote into the output tree ``output``."""
+        rows = self._db.execute("SELECT path, inputs, size, mtime_ns FROM build_files WHERE output = ?", (output,))
+        return {r["path"]: BuiltFile(r["inputs"], r["size"], r["mtime_ns"]) for r in rows}
+
+    def update_build_manifest(self, output: str, changed: dict[str, BuiltFile], removed: Iterable[str]) -> None:
+        """Record files a build wrote (or found current) and forget those it removed, in one transaction."""
+        with self._transaction() as db:
+            db.executemany(
+                "DELETE FROM build_files WHERE output = ? AND path = ?", [(output, path) for path in removed]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO build_files (output, path, inputs, size, mtime_ns) VALUES (?, ?, ?, ?, ?)",
+                [(output, path, f.inputs, f.size, f.mtime_ns) for path, f in changed.items()],
+            )

@@ -1,0 +1,185 @@
+"""build: render the store into the output tree — pages, QR codes, channel indexes, most read, home.
+
+    from newsmirror.build import build
+    result = build(config, store)
+
+The build is deterministic (same store and config → same bytes) and
+incremental: a manifest in the store records the fingerprint of each page's
+inputs and the size and mtime of the file written, so an unchanged article is
+skipped without reading or rendering it, while a page deleted or edited by hand
+is noticed and written again. Every other output is rendered and compared with
+the file on disk; a file is only written when its bytes change, atomically.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsmirror.build.channels import ChannelView, kept_channels
+from newsmirror.build.files import HOME, OutputTree, UnsafePathError
+from newsmirror.build.home import render_home
+from newsmirror.build.hot import HOT_PATH, hot_entries, hot_since, render_hot
+from newsmirror.build.indexes import render_indexes
+from newsmirror.build.markup import code_fingerprint
+from newsmirror.build.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
+from newsmirror.build.qr import qr_inputs, qr_pngs
+from newsmirror.config import Config
+from newsmirror.models import ArticleKey, sha1_hex
+from newsmirror.store import BuiltFile, Store
+
+__all__ = ["BuildError", "BuildResult", "Progress", "build"]
+
+# progress(stage, done, total): stage is "pages", "qr codes" or "indexes".
+Progress = Callable[[str, int, int], None]
+
+
+class BuildError(Exception):
+    """The build cannot run at all (e.g. an unsafe output folder); the message is for the user."""
+
+
+@dataclass(slots=True)
+class BuildResult:
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return f"{len(self.written)} written, {len(self.removed)} removed, {self.unchanged} unchanged"
+
+
+@dataclass(slots=True)
+class _Job:
+    """One managed file the build decided it must produce (and may find already current)."""
+
+    path: str
+    inputs: str
+
+
+def build(
+    config: Config, store: Store, *, now: datetime | None = None, progress: Progress | None = None
+) -> BuildResult:
+    """Bring the output tree in line with the store and config.
+
+    ``now`` sets the end of the most-read window; without it the window ends on
+    the day the newest kept article was fetched, so the same store always
+    builds the same bytes.
+    """
+    try:
+        tree = OutputTree(config.output_dir)
+    except UnsafePathError as exc:
+        raise BuildError(str(exc)) from None
+    report = progress or (lambda stage, done, total: None)
+    result = BuildResult()
+    output_key = str(tree.root)
+    manifest = store.build_manifest(output_key)
+    recorded: dict[str, BuiltFile] = {}
+
+    views = kept_channels(config, store, result.errors)
+    settings = settings_fingerprint(config.mirror, code_fingerprint())
+    wanted: set[str] = {HOME, HOT_PATH}
+
+    def current(job: _Job) -> bool:
+        entry, stat = manifest.get(job.path), tree.stat(job.path)
+        return bool(
+            entry
+            and stat
+            and entry.inputs == job.inputs
+            and entry.size == stat.st_size
+            and entry.mtime_ns == stat.st_mtime_ns
+        )
+
+    def put(job: _Job, data: bytes) -> None:
+        if tree.write(job.path, data):
+            result.written.append(job.path)
+        else:
+            result.unchanged += 1
+        stat = tree.stat(job.path)
+        if stat:
+            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns)
+
+    # Pages and QR codes: only those whose inputs changed, or whose file did.
+    pending_pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
+    pending_qr: list[tuple[_Job, str]] = []
+    stamps: dict[str, str] = {}
+    for view in views:
+        for head in view.heads:
+            page = _Job(page_path(head.key), page_inputs(settings, view, head))
+            url = share_url(config.mirror, head.key)
+            qr = _Job(qr_path(head.key), qr_inputs(url))
+            wanted.update((page.path, qr.path))
+            stamps[page.path] = page.inputs[:8]
+            if current(page):
+                result.unchanged += 1
+            else:
+                pending_pages.append((view, head.key, page))
+            if current(qr):
+                result.unchanged += 1
+            else:
+                pending_qr.append((qr, url))
+
+    for done, (view, key, job) in enumerate(pending_pages, start=1):
+        article = store.article(key)
+        if article is None:  # deleted since the heads were read
+            continue
+        try:
+            put(job, render_page(article, view, config.mirror).encode())
+        except OSError as exc:
+            result.errors.append(f"article {key.site}/{key.channel}/{key.id}: cannot write {job.path}: {exc}")
+        if done % 100 == 0 or done == len(pending_pages):
+            report("pages", done, len(pending_pages))
+
+    done = 0
+
+    def qr_progress(count: int) -> None:
+        nonlocal done
+        done += count
+        report("qr codes", done, len(pending_qr))
+
+    for (job, _url), png in zip(pending_qr, qr_pngs([url for _, url in pending_qr], qr_progress), strict=True):
+        try:
+            put(job, png)
+        except OSError as exc:
+            result.errors.append(f"QR code {job.path}: cannot write: {exc}")
+
+    # Indexes, most read and home are small: rendered every time, written only when they differ.
+    rendered: dict[str, str] = {}
+    for view in views:
+        rendered.update(render_indexes(view, config.mirror))
+    newest = max((h.fetched for v in views for h in v.heads), default=None)
+    reference = now or newest
+    hot = []
+    if reference:
+        since = hot_since(reference.date(), config.mirror.hot_window_days)
+        hot = hot_entries(store, since, config.mirror.hot_size, views)
+    rendered[HOT_PATH] = render_hot(hot, config.mirror)
+    stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
+    rendered[HOME] = render_home(config, views, hot, stamps, newest)
+    wanted.update(rendered)
+    for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
+        put(_Job(path, ""), text.encode())
+        report("indexes", done, len(rendered))
+    for path in (p for p in rendered if p in recorded):
+        del recorded[path]  # always re-rendered: no need to remember them
+
+    # Retention and removed channels: what the build once made and no longer wants goes.
+    for path in sorted(tree.existing() - wanted):
+        try:
+            tree.remove(path)
+            result.removed.append(path)
+        except (OSError, UnsafePathError) as exc:
+            result.errors.append(f"cannot remove {path}: {exc}")
+    forgotten = [path for path in manifest if path not in wanted]
+
+    try:
+        store.update_build_manifest(output_key, recorded, forgotten)
+    except sqlite3.OperationalError as exc:  # a read-only store: the next build compares bytes instead
+        result.errors.append(f"{store.path}: cannot record the build manifest: {exc}")
+    return result

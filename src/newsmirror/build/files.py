@@ -1,0 +1,113 @@
+"""The output tree as the build sees it: which files it manages, safe paths, atomic compare-before-write.
+
+The build owns ``README.md`` and everything under ``pages/`` and ``indexes/``;
+anything else in the output directory (``.git``, a LICENSE, a CNAME) is never
+read, written or deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+MANAGED_DIRS = ("pages", "indexes")
+HOME = "README.md"
+# Every component of a managed path: what ids, page numbers and extensions
+# produce. No leading dot, so no "..", no ".git", no hidden files.
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,150}$")
+_MANAGED_SUFFIXES = (".md", ".png")
+_TEMP_MARK = ".tmp-newsmirror-"
+
+
+class UnsafePathError(ValueError):
+    """A path the build was asked to produce would leave its managed subtrees."""
+
+
+class OutputTree:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._safe_dirs: set[Path] = set()
+        for name in MANAGED_DIRS:
+            if (self.root / name).is_symlink():
+                raise UnsafePathError(f"{self.root / name} is a symbolic link; the build writes only real folders")
+
+    def path(self, rel: str) -> Path:
+        """The absolute path of a managed file, refusing anything outside the managed subtrees."""
+        parts = rel.split("/")
+        if rel != HOME and (
+            len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(_SEGMENT.match(p) for p in parts[1:])
+        ):
+            raise UnsafePathError(f"{rel!r} is not a path the build manages")
+        return self.root.joinpath(*parts)
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory in self._safe_dirs:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        # A symlinked folder inside pages/ could point anywhere: check once per folder.
+        if not directory.resolve().is_relative_to(self.root):
+            raise UnsafePathError(f"{directory} leads outside the output folder {self.root}")
+        self._safe_dirs.add(directory)
+
+    def stat(self, rel: str) -> os.stat_result | None:
+        try:
+            return os.stat(self.path(rel), follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            return self.path(rel).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def write(self, rel: str, data: bytes) -> bool:
+        """Write ``data`` unless the file already holds exactly it; True when written.
+
+        The new content goes to a temporary file in the same folder and is
+        renamed over the old one, so a reader (or a crash) never sees half a file.
+        """
+        target = self.path(rel)
+        if self.read(rel) == data:
+            return False
+        self._ensure_dir(target.parent)
+        temp = target.with_name(f"{_TEMP_MARK}{os.getpid()}-{target.name}")
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return True
+
+    def existing(self) -> set[str]:
+        """Relative paths of the files found in the managed subtrees that the build may have produced."""
+        found: set[str] = set()
+        for name in MANAGED_DIRS:
+            top = self.root / name
+            if not top.is_dir():
+                continue
+            for folder, _dirs, files in os.walk(top):  # does not follow symlinked folders
+                prefix = Path(folder).relative_to(self.root).as_posix()
+                found.update(
+                    f"{prefix}/{f}" for f in files if f.endswith(_MANAGED_SUFFIXES) or f.startswith(_TEMP_MARK)
+                )
+        return found
+
+    def remove(self, rel: str) -> None:
+        """Delete a managed file (or a leftover temporary file of a killed build) and any folder it leaves empty."""
+        parts = rel.split("/")
+        if parts[-1].startswith(_TEMP_MARK):
+            target = self.path("/".join([*parts[:-1], "x"])).with_name(parts[-1])
+        else:
+            target = self.path(rel)
+        target.unlink(missing_ok=True)
+        folder = target.parent
+        while folder != self.root and folder.parent != self.root:  # keep pages/ and indexes/ themselves
+            try:
+                folder.rmdir()
+            except OSError:  # not empty
+                break
+            folder = folder.parent

@@ -1,0 +1,73 @@
+"""The home page: README.md at the top of the output tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsmirror.build.channels import ChannelView
+from newsmirror.build.hot import HOT_PATH, HotEntry
+from newsmirror.build.markup import template
+from newsmirror.build.pages import page_path
+from newsmirror.config import Config
+from newsmirror.store import ArticleHead
+
+# How many of the most-read articles the home page shows.
+HOME_HOT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An article or index named on the home page."""
+
+    title: str
+    link: str
+    published: datetime | None = None
+    channel_name: str = ""
+    views: int = 0
+    name: str = ""
+
+
+def busted(path: str, stamp: str, enabled: bool) -> str:
+    """``path?t=stamp``: proxies that cache by URL fetch the page again once its stamp changes."""
+    return f"{path}?t={stamp}" if enabled else path
+
+
+def render_home(
+    config: Config,
+    views: list[ChannelView],
+    hot: list[HotEntry],
+    stamps: dict[str, str],
+    updated: datetime | None,
+) -> str:
+    """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``."""
+    mirror = config.mirror
+
+    def link(path: str) -> str:
+        return busted(path, stamps[path], mirror.cache_bust)
+
+    sites = []
+    for site in config.sites:
+        site_views = [v for v in views if v.site.id == site.id]
+        if not site_views:
+            continue
+        heads: list[tuple[ArticleHead, ChannelView]] = [(h, v) for v in site_views for h in v.heads]
+        heads.sort(key=lambda hv: (hv[0].published, hv[0].key.id), reverse=True)
+        sites.append(
+            {
+                "name": site.name,
+                "channels": [Link(v.name, link(f"indexes/{v.index}"), name=v.name) for v in site_views],
+                "headlines": [
+                    Link(h.title, link(page_path(h.key)), h.published, v.name)
+                    for h, v in heads[: mirror.home_headlines]
+                ],
+            }
+        )
+    return template("home.md.j2").render(
+        title=mirror.title,
+        updated=updated,
+        sites=sites,
+        hot=[Link(e.title, link(page_path(e.key)), views=e.views) for e in hot[:HOME_HOT]],
+        hot_link=link(HOT_PATH),
+        mirrors=mirror.mirrors,
+    )

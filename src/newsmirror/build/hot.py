@@ -1,0 +1,39 @@
+"""The most-read list: indexes/hot.md, from the view counts the counter stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from newsmirror.build.channels import ChannelView
+from newsmirror.build.markup import template
+from newsmirror.config import MirrorConfig
+from newsmirror.models import ArticleKey
+from newsmirror.store import Store
+
+HOT_PATH = "indexes/hot.md"
+
+
+@dataclass(frozen=True, slots=True)
+class HotEntry:
+    key: ArticleKey
+    title: str
+    channel_name: str
+    views: int
+
+
+def hot_since(reference: date, window_days: int) -> str:
+    """The first UTC day (YYYY-MM-DD) of a window of ``window_days`` days ending on ``reference``."""
+    return (reference - timedelta(days=window_days - 1)).isoformat()
+
+
+def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) -> list[HotEntry]:
+    """The most-read articles that are in the output, most viewed first; pages no longer kept are passed over."""
+    names = {head.key: view.name for view in views for head in view.heads}
+    # Ask for every ranked article: those not kept must not push kept ones off the list.
+    ranked = store.hot_articles(since, max(limit, store.count_articles()))
+    return [HotEntry(a.key, a.title, names[a.key], a.views) for a in ranked if a.key in names][:limit]
+
+
+def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
+    return template("hot.md.j2").render(entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)

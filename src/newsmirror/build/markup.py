@@ -1,0 +1,81 @@
+"""Jinja2 set-up and the filters that make feed text safe inside Markdown.
+
+Templates produce Markdown, not HTML, so autoescaping is off and every value
+that comes from a feed passes through ``md`` (inline text) or ``autolink``
+(a URL shown as text) instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+
+# Characters that start Markdown syntax inside a line. Backslash escapes are
+# part of CommonMark, so GitHub shows the character and plain text stays legible.
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]<>#|~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_SPACE = re.compile(r"\s+")
+# What may stay unencoded in a URL shown as a CommonMark autolink <...>.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def md(text: str) -> str:
+    """Feed text as one line of literal Markdown text."""
+    text = _SPACE.sub(" ", text).strip()
+    return _ENTITY.sub(r"\\&", _MARKDOWN_PUNCT.sub(r"\\\1", text))
+
+
+def autolink(url: str) -> str:
+    """A URL as ``<url>``, shown and linked as itself; anything but http(s) is shown as code, never linked."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"<{quote(url, safe=_URL_SAFE)}>"
+    return "`" + _SPACE.sub(" ", url).replace("`", "'") + "`"
+
+
+def day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("newsmirror", "templates"),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=md, autolink=autolink, day=day, minute=minute)
+    return env
+
+
+def template(name: str) -> Template:
+    return environment().get_template(name)
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of the templates and of this package's code: any change to either re-renders every page."""
+    digest = hashlib.sha1()
+    sources = [*sorted(Path(__file__).parent.glob("*.py"))]
+    templates = resources.files("newsmirror").joinpath("templates")
+    for path in sources:
+        digest.update(path.read_bytes())
+    for entry in sorted(templates.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".j2"):
+            digest.update(entry.name.encode() + entry.read_bytes())
+    return digest.hexdigest()
