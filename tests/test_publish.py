@@ -225,6 +225,47 @@ def test_a_lock_left_by_a_killed_git_is_removed_with_a_warning(tmp_path: Path) -
     assert len(result.warnings) == 1 and "index.lock" in result.warnings[0]
 
 
+def test_a_lock_held_by_a_running_git_is_left_alone(tmp_path: Path) -> None:
+    config = make_config(tmp_path, {})
+    tree = config.output_dir
+    write(tree, FIRST)
+    publish(config)
+    lock = tree / ".git" / "index.lock"
+    lock.write_text("")
+    os.utime(lock, (time.time() - 120, time.time() - 120))
+    # A git that works in the tree (it waits for its standard input).
+    running = subprocess.Popen(["git", "-C", str(tree), "hash-object", "--stdin"], stdin=subprocess.PIPE)
+    deadline = time.monotonic() + 5
+    while os.readlink(f"/proc/{running.pid}/cwd") != str(tree) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until it has started and entered the tree
+    try:
+        with pytest.raises(PublishError, match=rf"a git process \(pid {running.pid}\) is working in {tree}"):
+            publish(config)
+        assert lock.exists()
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_build_temp_files_and_branch_changes(tmp_path: Path) -> None:
+    a = bare(tmp_path, "a")
+    config = make_config(tmp_path, {"a": a})
+    tree = config.output_dir
+    write(tree, {**FIRST, "pages/kzg/p9/.tmp-newsmirror-123-a9.md": "half written"})
+    first = publish(config)
+    assert ".tmp-newsmirror-123-a9.md" not in git(tree, "ls-files")
+    assert first.added == 3
+
+    # A new branch name in the config continues the history from where it was.
+    config.mirror.branch = "mirror"
+    write(tree, {"pages/kzg/p9/a4.md": "# 四\n"})
+    second = publish(config)
+    assert git(tree, "symbolic-ref", "--short", "HEAD") == "mirror"
+    assert git(tree, "rev-parse", "mirror~1") == first.sha
+    assert (second.added, second.other_files) == (1, 0)
+    assert remote_sha(a, "mirror") == second.sha
+
+
 def test_nothing_to_publish_is_a_clear_error(tmp_path: Path) -> None:
     config = make_config(tmp_path, {})
     with pytest.raises(PublishError, match="does not exist; run 'newsmirror build' first"):

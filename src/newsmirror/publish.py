@@ -31,6 +31,8 @@ FALLBACK_EMAIL = "newsmirror@localhost"
 # Without /proc we cannot see whether a git process is running in the tree;
 # then only a lock file this old is taken for a leftover of a killed git.
 STALE_LOCK_AGE = 3600.0
+# The build writes each file as a temporary file, then renames it (build/files.py).
+BUILD_TEMP_FILES = ".tmp-newsmirror-*"
 
 # Variables that would point git at another repository than the output tree.
 _REPO_VARIABLES = (
@@ -108,10 +110,12 @@ def publish(config: Config, *, push_timeout: float = PUSH_TIMEOUT) -> PublishRes
     branch = config.mirror.branch
     warnings: list[str] = []
 
-    if not (tree / ".git").exists():
-        git.run("init", "--quiet", f"--initial-branch={branch}")
-    else:
+    if (tree / ".git").exists():
         warnings += _clear_stale_locks(tree, started)
+    # Also on an existing repository: re-running init is harmless and repairs
+    # one whose first init was killed halfway.
+    git.run("init", "--quiet", f"--initial-branch={branch}")
+    _exclude_build_leftovers(tree)
     _use_branch(git, branch)
     _ensure_identity(git)
     _sync_remotes(git, config.remotes)
@@ -203,11 +207,23 @@ def _use_branch(git: _Git, branch: str) -> None:
     current = git.call("symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
     if current == branch:
         return
-    if git.head() is None:
-        git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
-    else:
-        # The branch was renamed in the config: it continues from where HEAD is.
-        git.run("checkout", "--quiet", "-B", branch)
+    # The work tree is what gets committed, whatever the index held, so only
+    # HEAD moves. A branch new to the config continues from where HEAD is.
+    exists = git.call("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0
+    if not exists and git.head() is not None:
+        git.run("branch", branch, "HEAD")
+    git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+
+
+def _exclude_build_leftovers(tree: Path) -> None:
+    """Never commit the temporary files a killed build leaves behind."""
+    exclude = tree / ".git" / "info" / "exclude"
+    lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
+    if BUILD_TEMP_FILES not in lines:
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        temp = exclude.with_name("exclude.newsmirror-tmp")
+        temp.write_text("\n".join([*lines, BUILD_TEMP_FILES, ""]), encoding="utf-8")
+        os.replace(temp, exclude)
 
 
 def _ensure_identity(git: _Git) -> None:
