@@ -181,7 +181,12 @@ class _Git:
 
     def run(self, *args: str) -> str:
         """Run a git command that must succeed; return its standard output."""
-        done = self.call(*args)
+        try:
+            done = self.call(*args)
+        except subprocess.TimeoutExpired:
+            raise PublishError(
+                f"git {args[0]} in {self.tree} did not finish within {GIT_TIMEOUT:g} s; is its disk hung or full?"
+            ) from None
         if done.returncode != 0:
             reason = _first_line(done.stderr) or f"exit status {done.returncode}"
             hint = ""
