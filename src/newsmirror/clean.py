@@ -1,0 +1,312 @@
+"""Sanitising an article body: boilerplate out, URLs absolute, only safe HTML left.
+
+Works on an lxml tree (the article body cut out of a page) in two passes:
+first the structural clean-up that needs the DOM (hidden elements, site
+``remove`` selectors, blocks matching the site's boilerplate phrases, lazy
+images, tracking pixels, relative URLs), then nh3 as the sanitiser that
+decides what HTML may survive at all (no script, style, event handler or
+``javascript:`` URL; unknown tags such as ``<ok>`` unwrapped, their text kept).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement, fragment_fromstring, tostring
+
+# What may survive sanitising. Everything else is unwrapped (text kept)
+# unless it is in _DROP_WITH_CONTENT.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "del", "dd", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+    "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "time", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+# Removed with everything inside them: code, embedded content, forms, and
+# page furniture that never belongs in an article body.
+_DROP_WITH_CONTENT = (
+    "script", "style", "template", "iframe", "frame", "frameset", "object", "embed", "applet", "svg",
+    "math", "canvas", "video", "audio", "source", "track", "map", "form", "input", "button", "select",
+    "textarea", "label", "nav", "aside", "footer", "header", "dialog", "link", "meta", "title", "head",
+)  # fmt: skip
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dd", "dt", "blockquote", "table", "tr", "td",
+    "center", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "pre", "font",
+)  # fmt: skip
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_LAZY_SRC_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url", "data-echo", "data-lazy")
+_PLACEHOLDER_SRC = re.compile(
+    r"^(data:|about:)|blank|placeholder|spacer|loading|lazy|pixel|transparent|grey\.gif", re.I
+)
+_SIZE_STYLE = re.compile(r"(?<![-\w])(width|height)\s*:\s*(\d+(?:\.\d+)?)px", re.I)
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+
+# Boilerplate every news site carries, dropped even without site rules: a
+# block (paragraph, div, list item) whose text is short and holds one of these.
+GENERIC_BOILERPLATE = (
+    "本文短网址", "本文網址", "版权所有", "版權所有", "转载请注明", "轉載請註明", "未经授权", "未經授權",
+    "诚征荣誉会员", "誠徵榮譽會員", "订阅电子报", "訂閱電子報", "责任编辑", "責任編輯", "分享到", "点击订阅",
+    "All rights reserved", "Sign up for our newsletter", "Subscribe to our newsletter",
+    "Share this article", "Share on Facebook", "Share on Twitter", "Related articles", "Related Articles",
+    "Read more:", "Copyright ©", "© Copyright",
+)  # fmt: skip
+# A generic phrase only condemns a block of at most this many characters:
+# a real paragraph that happens to quote "all rights reserved" is kept.
+_GENERIC_BLOCK_LIMIT = 300
+
+
+@lru_cache(maxsize=512)
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css)
+
+
+def drop(element: HtmlElement) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def unwrap(element: HtmlElement) -> None:
+    """Replace an element by its children."""
+    element.drop_tag()
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    if element.get("hidden") is not None or (element.get("aria-hidden") == "true" and not element.text_content().strip()):
+        return True
+    style = element.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _best_from_srcset(srcset: str) -> str:
+    """The largest candidate of a srcset (by its w or x descriptor)."""
+    best, best_size = "", -1.0
+    for candidate in srcset.split(","):
+        parts = candidate.strip().split()
+        if not parts:
+            continue
+        size = 1.0
+        if len(parts) > 1:
+            try:
+                size = float(parts[1][:-1])
+            except ValueError:
+                size = 1.0
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
+
+
+def _resolve_image(img: HtmlElement) -> None:
+    """Give a lazy-loaded image its real address in ``src``."""
+    src = (img.get("src") or "").strip()
+    if not src or _PLACEHOLDER_SRC.search(src):
+        for attr in _LAZY_SRC_ATTRS:
+            if img.get(attr, "").strip():
+                img.set("src", img.get(attr).strip())
+                return
+        srcset = img.get("data-srcset") or img.get("srcset")
+        if srcset:
+            best = _best_from_srcset(srcset)
+            if best:
+                img.set("src", best)
+                return
+        if src.startswith("data:"):
+            img.attrib.pop("src")
+
+
+def _is_tracking_pixel(img: HtmlElement) -> bool:
+    sizes = []
+    for attr in ("width", "height"):
+        value = (img.get(attr) or "").strip().removesuffix("px")
+        if value.replace(".", "", 1).isdigit():
+            sizes.append(float(value))
+    sizes += [float(v) for _, v in _SIZE_STYLE.findall(img.get("style") or "")]
+    return any(size <= 1 for size in sizes)
+
+
+def _resolve_noscript(root: HtmlElement) -> None:
+    """Lazy-loading pages put the real <img> in <noscript>: use it, drop the placeholder."""
+    for noscript in list(root.iter("noscript")):
+        inner = noscript.text or ""
+        images = []
+        if "<img" in inner:
+            try:
+                images = [e for e in fragment_fromstring(inner, create_parent="div").iter("img")]
+            except (etree.ParserError, ValueError):
+                images = []
+        else:
+            images = list(noscript.iter("img"))
+        if images:
+            previous = noscript.getprevious()
+            if previous is not None and previous.tag == "img":
+                drop(previous)
+            for img in images:
+                noscript.addprevious(img)
+                img.tail = None
+        drop(noscript)
+
+
+def _text(element: HtmlElement) -> str:
+    return element.text_content()
+
+
+def _drop_blocks_matching(root: HtmlElement, phrases: Iterable[str], limit: int | None) -> None:
+    """Drop the innermost block holding one of the phrases (and at most ``limit`` characters)."""
+    phrases = [p for p in phrases if p]
+    if not phrases:
+        return
+    blocks = [e for e in root.iter(*_BLOCK_TAGS) if e is not root]
+    # Innermost first: a block is dropped only if none of its sub-blocks was.
+    for block in reversed(blocks):
+        if block.getparent() is None:
+            continue
+        text = _text(block)
+        if not any(p in text for p in phrases):
+            continue
+        if any(any(p in _text(sub) for p in phrases) for sub in block.iter(*_BLOCK_TAGS) if sub is not block):
+            continue
+        if limit is not None and len(text.strip()) > limit:
+            continue
+        drop(block)
+
+
+def _absolute(url: str, base_url: str) -> str | None:
+    url = url.strip()
+    if not url or url.startswith("#"):
+        return None
+    absolute = urljoin(base_url, url) if base_url else url
+    scheme = urlsplit(absolute).scheme.lower()
+    return absolute if scheme in _SAFE_SCHEMES else None
+
+
+def prepare(
+    root: HtmlElement,
+    base_url: str,
+    remove: Iterable[str] = (),
+    drop_blocks_matching: Iterable[str] = (),
+    generic: bool = True,
+) -> None:
+    """Clean an article body tree in place (before sanitising)."""
+    for comment in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        drop(comment)
+    _resolve_noscript(root)
+    for element in list(root.iter(*_DROP_WITH_CONTENT)):
+        if element is not root:
+            drop(element)
+    for element in list(root.iter()):
+        if element is not root and element.getparent() is not None and _is_hidden(element):
+            drop(element)
+    for css in remove:
+        for element in _selector(css)(root):
+            if element is not root:
+                drop(element)
+    _drop_blocks_matching(root, drop_blocks_matching, None)
+    if generic:
+        _drop_blocks_matching(root, GENERIC_BOILERPLATE, _GENERIC_BLOCK_LIMIT)
+    for img in list(root.iter("img")):
+        _resolve_image(img)
+        src = _absolute(img.get("src") or "", base_url)
+        if not src or _is_tracking_pixel(img):
+            drop(img)
+        else:
+            img.set("src", src)
+    for link in root.iter("a"):
+        href = link.get("href")
+        if href is not None:
+            absolute = _absolute(href, base_url)
+            if absolute:
+                link.set("href", absolute)
+            else:
+                del link.attrib["href"]
+
+
+def sanitise(html: str) -> str:
+    """The final word on what HTML survives: nh3 with a short allow-list."""
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=set(_DROP_WITH_CONTENT) - ALLOWED_TAGS - {"head", "title", "meta", "link"} | {"script"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=_SAFE_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+    return _tidy(cleaned)
+
+
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# A line break inside running text that came from the page's source layout;
+# between two CJK characters it must vanish, not turn into a space.
+_BROKEN_CJK = re.compile(
+    rf"(?<=[{_CJK}])((?:[ \t\r\n]|</?(?:a|b|strong|em|i|u|span|mark|small|sub|sup)\b[^>]*>)+?)(?=[{_CJK}])"
+)
+_INLINE_TAG = re.compile(r"</?[a-z][^>]*>")
+
+
+def _join_cjk(match: re.Match[str]) -> str:
+    gap = match.group(1)
+    if "\n" not in gap:
+        return gap
+    return "".join(_INLINE_TAG.findall(gap))
+
+
+_EMPTY_BLOCK = re.compile(
+    r"<(p|div|span|li|blockquote|h[1-6]|figure|figcaption|strong|em|b|i|a)>(\s|&nbsp;|<br>)*</\1>"
+)
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def _tidy(html: str) -> str:
+    previous = None
+    while previous != html:
+        previous = html
+        html = _EMPTY_BLOCK.sub("", html)
+    html = _BROKEN_CJK.sub(_join_cjk, html)
+    return _BLANK_LINES.sub("\n", html).strip()
+
+
+def clean_tree(
+    root: HtmlElement,
+    base_url: str,
+    remove: Iterable[str] = (),
+    drop_blocks_matching: Iterable[str] = (),
+    generic: bool = True,
+) -> str:
+    """Clean an article body element: returns safe HTML of its content."""
+    prepare(root, base_url, remove, drop_blocks_matching, generic)
+    inner = (root.text or "") + "".join(tostring(child, encoding="unicode") for child in root)
+    return sanitise(inner)
+
+
+def clean_html(
+    fragment: str,
+    base_url: str,
+    remove: Iterable[str] = (),
+    drop_blocks_matching: Iterable[str] = (),
+    generic: bool = True,
+) -> str:
+    """Clean an HTML fragment (e.g. a feed's full article content)."""
+    if not fragment.strip():
+        return ""
+    root = fragment_fromstring(fragment, create_parent="div")
+    return clean_tree(root, base_url, remove, drop_blocks_matching, generic)

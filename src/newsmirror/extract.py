@@ -1,0 +1,376 @@
+"""Page → article: title, metadata and the cleaned body as HTML, Markdown and text.
+
+With site rules the body is the element the site's ``content`` selector
+names. Without them, the generic extractor finds it (see ``_generic_body``).
+Either way the body then goes through ``clean`` and ``markdown``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from newsmirror import clean
+from newsmirror.markdown import OutboundLinks, to_markdown
+
+if TYPE_CHECKING:
+    from newsmirror.config import SiteConfig
+
+
+@dataclass
+class SiteRules:
+    """A site's hand-written extraction rules."""
+
+    content: str | None = None  # CSS selector of the article body; None → generic extraction
+    remove: list[str] = field(default_factory=list)  # CSS selectors of elements to drop
+    drop_blocks_matching: list[str] = field(default_factory=list)  # drop blocks whose text holds one of these
+
+    @classmethod
+    def from_site(cls, site: SiteConfig) -> SiteRules:
+        return cls(site.content, list(site.remove), list(site.drop_blocks_matching))
+
+
+@dataclass
+class Extracted:
+    title: str
+    author: str
+    published: datetime | None  # tz-aware UTC when known
+    lead_image: str  # absolute URL or ""
+    lead_caption: str
+    html: str  # the sanitised article body, absolute URLs
+    markdown: str  # the body as Markdown, without the title as a heading
+    text: str  # plain text of the body
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "author": self.author,
+            "published": self.published.isoformat() if self.published else None,
+            "lead_image": self.lead_image,
+            "lead_caption": self.lead_caption,
+            "markdown": self.markdown,
+            "html": self.html,
+            "text": self.text,
+        }
+
+
+class ExtractionError(Exception):
+    """No article could be found; the message says why, in one line."""
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_page(page: str) -> HtmlElement:
+    # lxml refuses str input that carries an XML encoding declaration.
+    if page.lstrip().startswith("<?xml"):
+        page = re.sub(r"^\s*<\?xml[^>]*\?>", "", page)
+    try:
+        root = lxml.html.document_fromstring(page)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not an HTML page: {exc}") from None
+    return root
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def _json_ld(root: HtmlElement) -> list[dict[str, Any]]:
+    """Every schema.org object on the page, @graph entries flattened."""
+    objects: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            objects.append(node)
+            if "@graph" in node:
+                walk(node["@graph"])
+
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            walk(json.loads(script.text.strip().rstrip(";")))
+        except ValueError:
+            continue
+    return objects
+
+
+_ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting", re.I)
+
+
+def _articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for obj in objects:
+        types = obj.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(isinstance(t, str) and _ARTICLE_TYPES.search(t) for t in types):
+            found.append(obj)
+    return found
+
+
+def _meta(root: HtmlElement) -> dict[str, str]:
+    """<meta property/name=... content=...>, first one of each name wins."""
+    metas: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        content = (meta.get("content") or "").strip()
+        if key and content and key not in metas:
+            metas[key] = content
+    return metas
+
+
+def _name_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return _name_of(value.get("name", ""))
+    if isinstance(value, list):
+        names = [_name_of(v) for v in value]
+        return ", ".join(n for n in names if n)
+    return ""
+
+
+def _image_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return _image_of(value.get("url") or value.get("contentUrl") or "")
+    if isinstance(value, list) and value:
+        return _image_of(value[0])
+    return ""
+
+
+def parse_date(value: str) -> datetime | None:
+    """An ISO-like date string → aware UTC datetime (naive times taken as UTC)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    value = re.sub(r"\s+", "T", value, count=1) if re.match(r"\d{4}-\d\d-\d\d\s+\d", value) else value
+    value = value.replace("Z", "+00:00")
+    value = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        match = re.match(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", value)
+        if not match:
+            return None
+        try:
+            parsed = datetime(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass
+class _Metadata:
+    title: str = ""
+    author: str = ""
+    published: datetime | None = None
+    lead_image: str = ""
+    body_text: str = ""  # JSON-LD articleBody, when the page gives one
+
+
+def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
+    for key in ("og:title", "twitter:title"):
+        if metas.get(key):
+            return metas[key]
+    h1s = [h.text_content().strip() for h in root.iter("h1")]
+    h1s = [h for h in h1s if h]
+    if len(h1s) == 1:
+        return h1s[0]
+    title = root.find(".//title")
+    return (title.text_content().strip() if title is not None else "") or (h1s[0] if h1s else "")
+
+
+def _metadata(root: HtmlElement, url: str) -> _Metadata:
+    metas = _meta(root)
+    articles = _articles(_json_ld(root))
+    article = articles[0] if articles else {}
+    meta = _Metadata()
+    meta.title = _name_of(article.get("headline")) or _page_title(root, metas)
+    meta.title = re.sub(r"\s+", " ", meta.title).strip()
+    meta.author = _name_of(article.get("author")) or metas.get("author", "") or metas.get("article:author", "")
+    if meta.author.startswith("http"):
+        meta.author = ""
+    for candidate in (
+        _name_of(article.get("datePublished")),
+        metas.get("article:published_time", ""),
+        metas.get("datepublished", ""),
+        metas.get("pubdate", ""),
+        metas.get("publishdate", ""),
+        metas.get("date", ""),
+        _name_of(article.get("dateCreated")),
+    ):
+        meta.published = parse_date(candidate)
+        if meta.published:
+            break
+    if meta.published is None:
+        for time in root.iter("time"):
+            meta.published = parse_date(time.get("datetime") or "")
+            if meta.published:
+                break
+    image = _image_of(article.get("image")) or metas.get("og:image", "") or metas.get("twitter:image", "")
+    meta.lead_image = urljoin(url, image) if image else ""
+    bodies = [a.get("articleBody") for a in articles if isinstance(a.get("articleBody"), str)]
+    meta.body_text = max(bodies, key=len) if bodies else ""
+    return meta
+
+
+def _htmldate(root: HtmlElement, url: str) -> datetime | None:
+    """Last resort for the date: htmldate's heuristics over the page."""
+    from htmldate import find_date
+
+    try:
+        found = find_date(root, url=url or None, extensive_search=False, outputformat="%Y-%m-%d")
+    except Exception:  # htmldate raises assorted errors on odd pages; a missing date is fine
+        return None
+    return parse_date(found) if found else None
+
+
+# ---------------------------------------------------------------- body
+
+
+def _text_of(html: str) -> str:
+    """Plain text of clean HTML: one line per block, no markup."""
+    if not html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in root.iter(*clean._BLOCK_TAGS, "tr", "th", "td", "img"):
+        if block.tag in ("td", "th"):
+            block.tail = "\t" + (block.tail or "")
+        else:
+            block.tail = "\n" + (block.tail or "")
+            block.text = ("\n" if block.tag != "img" else "") + (block.text or "")
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in root.text_content().split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _remove_title(body: HtmlElement, title: str) -> None:
+    """The title is shown once, by the page template: drop it from the body."""
+    if not title:
+        return
+    norm = re.sub(r"\s+", "", title)
+    for heading in body.iter("h1", "h2"):
+        if re.sub(r"\s+", "", heading.text_content()) == norm:
+            clean.drop(heading)
+            return
+
+
+def _trafilatura_body(page: str | HtmlElement, url: str) -> HtmlElement | None:
+    import trafilatura
+    from trafilatura.htmlprocessing import convert_to_html
+
+    doc = trafilatura.bare_extraction(
+        page,
+        url=url or None,
+        include_comments=False,
+        include_images=True,
+        include_links=True,
+        include_tables=True,
+        include_formatting=True,
+        with_metadata=False,
+    )
+    if doc is None or doc.body is None:
+        return None
+    html_root = convert_to_html(doc.body)
+    body = html_root.find("body")
+    return lxml.html.fragment_fromstring(etree.tostring(body, encoding="unicode"), create_parent="div")
+
+
+def _generic_body(page: str, root: HtmlElement, url: str) -> HtmlElement | None:
+    return _trafilatura_body(page, url)
+
+
+def _lead_caption(html: str, lead_image: str) -> str:
+    """The caption of the lead image: its figcaption when the body shows it."""
+    if not lead_image or not html:
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for figure in root.iter("figure"):
+        caption = figure.find(".//figcaption")
+        if caption is not None and any(img.get("src") == lead_image for img in figure.iter("img")):
+            return caption.text_content().strip()
+    return ""
+
+
+def _finish(
+    body: HtmlElement,
+    url: str,
+    rules: SiteRules,
+    outbound_links: OutboundLinks,
+    meta: _Metadata,
+    generic: bool,
+) -> Extracted:
+    _remove_title(body, meta.title)
+    html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching, generic=generic)
+    markdown = to_markdown(html, url, outbound_links)
+    text = _text_of(html)
+    return Extracted(
+        title=meta.title,
+        author=meta.author,
+        published=meta.published,
+        lead_image=meta.lead_image,
+        lead_caption=_lead_caption(html, meta.lead_image),
+        html=html,
+        markdown=markdown,
+        text=text,
+    )
+
+
+def extract_article(
+    page: str, url: str, rules: SiteRules | None = None, outbound_links: OutboundLinks = "plain"
+) -> Extracted:
+    """Cut the article out of a decoded page. Raises ExtractionError when there is none."""
+    rules = rules or SiteRules()
+    if not page or not page.strip():
+        raise ExtractionError("empty page")
+    root = parse_page(page)
+    meta = _metadata(root, url)
+    if rules.content:
+        from newsmirror.clean import _selector
+
+        found = _selector(rules.content)(root)
+        if not found:
+            raise ExtractionError(f"no element matches the site's content selector {rules.content!r}")
+        body = found[0]
+        generic = False
+    else:
+        body = _generic_body(page, root, url)
+        if body is None:
+            raise ExtractionError("no article text found on the page")
+        generic = True
+    if meta.published is None:
+        meta.published = _htmldate(root, url)
+    result = _finish(body, url, rules, outbound_links, meta, generic)
+    if not result.text.strip() and not result.html:
+        raise ExtractionError("the article body is empty after cleaning")
+    return result
+
+
+def extract_fragment(
+    fragment: str, url: str, rules: SiteRules | None = None, outbound_links: OutboundLinks = "plain"
+) -> Extracted:
+    """Clean a feed's full-content fragment as an article body (title etc. left empty)."""
+    rules = rules or SiteRules()
+    if not fragment.strip():
+        raise ExtractionError("the feed item has no content")
+    body = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    result = _finish(body, url, rules, outbound_links, _Metadata(), generic=False)
+    if not result.text.strip() and not result.html:
+        raise ExtractionError("the feed item's content is empty after cleaning")
+    return result

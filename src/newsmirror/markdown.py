@@ -1,0 +1,96 @@
+"""Clean article HTML → Markdown that GitHub renders well.
+
+markdownify does the conversion; this module decides the policy: links
+follow the mirror's outbound-link setting, images carry their captions,
+nothing but Markdown is left, and whitespace is tidied without touching
+Chinese punctuation or full-width spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+from markdownify import MarkdownConverter
+
+OutboundLinks = Literal["plain", "keep", "original"]
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def same_site(url: str, article_url: str) -> bool:
+    """Whether a link points at the article's own site (subdomains count)."""
+    host, own = _host(url), _host(article_url)
+    if not host or not own:
+        return False
+
+    # Compare the last two labels (example.com), or three for hosts like example.co.uk.
+    def base(h: str) -> str:
+        labels = h.split(".")
+        keep = 3 if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
+        return ".".join(labels[-keep:])
+
+    return base(host) == base(own)
+
+
+class _Converter(MarkdownConverter):
+    def __init__(self, article_url: str, outbound_links: OutboundLinks, **options: object) -> None:
+        super().__init__(**options)
+        self.article_url = article_url
+        self.outbound_links = outbound_links
+
+    def convert_a(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        href = el.get("href") or ""
+        if not href or self.outbound_links == "plain" or "_noformat" in parent_tags:
+            return text
+        if self.outbound_links == "original" and not same_site(href, self.article_url):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        src = el.get("src") or ""
+        if not src:
+            return ""
+        alt = (el.get("alt") or "").replace("[", "").replace("]", "").strip()
+        image = f"![{alt}]({src.replace(' ', '%20').replace(')', '%29')})"
+        if "_inline" in parent_tags and parent_tags & {"td", "th"}:
+            return image
+        return f"\n\n{image}\n\n"
+
+    def convert_figcaption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        text = text.strip()
+        return f"\n\n*{text}*\n\n" if text else ""
+
+    def convert_figure(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return f"\n\n{text.strip()}\n\n"
+
+
+_BLANK_RUN = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+# A hard line break that opens or closes a paragraph breaks nothing.
+_EDGE_BREAK = re.compile(r"(^|\n\n)\\\n|\\\n(?=\n|$)")
+
+
+def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks = "plain") -> str:
+    """Convert sanitised article HTML to Markdown."""
+    converter = _Converter(
+        article_url,
+        outbound_links,
+        heading_style="ATX",
+        bullets="-",
+        strong_em_symbol="*",
+        escape_underscores=True,
+        escape_asterisks=True,
+        newline_style="backslash",
+        table_infer_header=True,
+        bs4_options="lxml",
+    )
+    markdown = converter.convert(html)
+    markdown = _TRAILING_SPACE.sub("\n", markdown)
+    markdown = _EDGE_BREAK.sub(r"\1", markdown)
+    markdown = _BLANK_RUN.sub("\n\n", markdown)
+    return markdown.strip() + "\n" if markdown.strip() else ""
