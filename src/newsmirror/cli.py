@@ -191,5 +191,64 @@ def publish(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         raise typer.Exit(EXIT_PARTIAL)
 
 
+@app.command()
+def extract(
+    page: Annotated[Path, typer.Argument(help="A saved page (.html or .html.gz), or a folder of them.")],
+    url: Annotated[
+        str, typer.Option(help="The page's address, for its relative links (default: its canonical link).")
+    ] = "",
+    site: Annotated[str | None, typer.Option(help="Use this site's extraction rules from the config.")] = None,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown, html, text or json.")] = "markdown",
+    out: Annotated[
+        Path | None, typer.Option(help="Write each result to OUT/<page name>.<ext> (needed for a folder).")
+    ] = None,
+) -> None:
+    """Extract the article from saved pages: for writing and debugging site rules."""
+    from newsmirror import extract as ex
+
+    if fmt not in ex.FORMATS:
+        fail(f"--format {fmt!r}: use one of {', '.join(ex.FORMATS)}")
+    rules = None
+    if site:
+        cfg = load(config)
+        try:
+            rules = ex.SiteRules.from_site(cfg.site(site))
+        except KeyError:
+            fail(f"{config}: no site {site!r}; sites: {', '.join(s.id for s in cfg.sites) or 'none'}")
+    if page.is_dir():
+        if out is None:
+            fail(f"{page} is a folder: pass --out OUTDIR for the results")
+        pages = sorted(p for p in page.iterdir() if ex.is_page_file(p))
+        if not pages:
+            fail(f"{page}: no .html or .html.gz files in it")
+    elif page.is_file():
+        pages = [page]
+    else:
+        fail(f"{page}: no such file or folder")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in pages:
+        try:
+            result = ex.render(ex.extract_article(ex.read_page(path), url, rules), fmt)
+        except (ex.ExtractionError, OSError) as exc:
+            failed += 1
+            console.print(f"[red]error:[/red] {path}: {exc}", markup=True)
+            continue
+        if out is None:
+            typer.echo(result, nl=False)
+            continue
+        target = out / f"{ex.page_stem(path)}.{ex.FORMATS[fmt]}"
+        temp = target.with_name(f".{target.name}.tmp")
+        temp.write_text(result, encoding="utf-8")
+        temp.replace(target)
+    if out is not None:
+        console.print(f"extracted {len(pages) - failed} of {len(pages)} pages into {out}")
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+
 if __name__ == "__main__":
     app()

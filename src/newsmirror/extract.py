@@ -7,10 +7,12 @@ Either way the body then goes through ``clean`` and ``markdown``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -19,6 +21,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from newsmirror import clean
+from newsmirror.charset import decode
 from newsmirror.markdown import OutboundLinks, to_markdown
 
 if TYPE_CHECKING:
@@ -229,6 +232,15 @@ def _metadata(root: HtmlElement, url: str) -> _Metadata:
     return meta
 
 
+def _canonical_url(root: HtmlElement) -> str:
+    """The page's own idea of its address, for pages read from a file."""
+    for link in root.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").startswith("http"):
+            return link.get("href").strip()
+    url = _meta(root).get("og:url", "")
+    return url if url.startswith("http") else ""
+
+
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     """Last resort for the date: htmldate's heuristics over the page."""
     from htmldate import find_date
@@ -340,6 +352,7 @@ def extract_article(
     if not page or not page.strip():
         raise ExtractionError("empty page")
     root = parse_page(page)
+    url = url or _canonical_url(root)
     meta = _metadata(root, url)
     if rules.content:
         from newsmirror.clean import _selector
@@ -374,3 +387,40 @@ def extract_fragment(
     if not result.text.strip() and not result.html:
         raise ExtractionError("the feed item's content is empty after cleaning")
     return result
+
+
+# ---------------------------------------------------------------- files (for the `extract` command)
+
+FORMATS = {"markdown": "md", "html": "html", "text": "txt", "json": "json"}
+
+
+def read_page(path: Path) -> str:
+    """A saved page (.html or .html.gz) → text, decoded like a fetched one."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return decode(data)
+
+
+def page_stem(path: Path) -> str:
+    """The page's name without .html/.htm/.gz: OUTDIR/<stem>.<ext>."""
+    name = path.name.removesuffix(".gz")
+    for suffix in (".html", ".htm", ".xhtml"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def is_page_file(path: Path) -> bool:
+    return path.is_file() and path.name.removesuffix(".gz").endswith((".html", ".htm", ".xhtml"))
+
+
+def render(article: Extracted, fmt: str) -> str:
+    """One extracted article in an output format of the `extract` command."""
+    if fmt == "json":
+        return json.dumps(article.as_json(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "html":
+        return article.html + "\n"
+    if fmt == "text":
+        return article.text + "\n"
+    heading = f"# {article.title}\n\n" if article.title else ""
+    return heading + article.markdown
