@@ -1,0 +1,108 @@
+"""Extraction benchmark: newsmirror vs plain trafilatura on the shared article set.
+
+Reads ../shared/bench/extraction (from the repo root; --data to point elsewhere):
+html/<key>.html.gz pages and ground-truth.json. Runs newsmirror's generic
+extraction (bytes → decoded text → article → Markdown and text) and, in the same
+run, ``trafilatura.extract`` on the same bytes; scores both with the set's own
+score.py. Ends with the headline lines f1, pages_per_s, trafilatura_f1,
+trafilatura_pages_per_s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+
+from newsmirror.charset import decode
+from newsmirror.extract import ExtractionError, extract_article
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "bench" / "extraction"
+
+
+def load_scorer(data: Path):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("extraction_score", data / "score.py")
+    if spec is None or spec.loader is None:
+        sys.exit(f"{data / 'score.py'}: cannot load the scorer")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def newsmirror_text(data: bytes, url: str) -> str:
+    try:
+        return extract_article(decode(data), url).text
+    except ExtractionError:
+        return ""
+
+
+def trafilatura_text(data: bytes, url: str) -> str:
+    return trafilatura.extract(data, url=url) or ""
+
+
+def run(pages: dict[str, tuple[bytes, str]], extractor: Callable[[bytes, str], str]) -> tuple[dict, float]:
+    predictions = {}
+    start = time.perf_counter()
+    for key, (data, url) in pages.items():
+        predictions[key] = {"articleBody": extractor(data, url)}
+    return predictions, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the benchmark folder (default: %(default)s)")
+    parser.add_argument("--save", type=Path, help="write newsmirror's predictions (JSON) here")
+    parser.add_argument("--worst", type=int, default=8, help="list this many worst pages for newsmirror")
+    args = parser.parse_args()
+    truth_path = args.data / "ground-truth.json"
+    if not truth_path.exists():
+        sys.exit(f"{truth_path}: not found; pass --data PATH to the extraction benchmark folder")
+    truth = json.loads(truth_path.read_text("utf-8"))
+    scorer = load_scorer(args.data)
+    pages = {
+        key: (gzip.decompress((args.data / "html" / f"{key}.html.gz").read_bytes()), entry.get("url", ""))
+        for key, entry in sorted(truth.items())
+    }
+    # Warm both up (imports, caches) so neither pays start-up costs in its timing.
+    first = next(iter(pages.values()))
+    newsmirror_text(*first)
+    trafilatura_text(*first)
+
+    ours, ours_s = run(pages, newsmirror_text)
+    theirs, theirs_s = run(pages, trafilatura_text)
+    ours_score, theirs_score = scorer.score(truth, ours), scorer.score(truth, theirs)
+    if args.save:
+        args.save.write_text(json.dumps(ours, ensure_ascii=False, indent=1), "utf-8")
+
+    per_page = []
+    for key in sorted(truth):
+        tp, fp, fn = scorer.page_counts(truth[key]["articleBody"], ours[key]["articleBody"])
+        tp2, fp2, fn2 = scorer.page_counts(truth[key]["articleBody"], theirs[key]["articleBody"])
+        per_page.append((tp - tp2, tp, fp, fn, key))
+    print(f"pages: {len(pages)}")
+    print(f"{'':14}{'precision':>10}{'recall':>8}{'f1':>8}{'pages/s':>9}")
+    for name, score, seconds in (("newsmirror", ours_score, ours_s), ("trafilatura", theirs_score, theirs_s)):
+        print(
+            f"{name:14}{score['precision']:>10.4f}{score['recall']:>8.4f}{score['f1']:>8.4f}{len(pages) / seconds:>9.1f}"
+        )
+    print(f"f1 ratio: {ours_score['f1'] / theirs_score['f1']:.4f}   speed ratio: {theirs_s / ours_s:.2f}x")
+    print(f"worst pages for newsmirror (tp fp fn, and tp gain over trafilatura):")
+    for gain, tp, fp, fn, key in sorted(per_page, key=lambda row: row[1])[: args.worst]:
+        print(f"  {key[:16]}  tp {tp:.2f} fp {fp:.2f} fn {fn:.2f}  gain {gain:+.2f}")
+    print(f"f1: {ours_score['f1']:.4f}")
+    print(f"pages_per_s: {len(pages) / ours_s:.1f}")
+    print(f"trafilatura_f1: {theirs_score['f1']:.4f}")
+    print(f"trafilatura_pages_per_s: {len(pages) / theirs_s:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
