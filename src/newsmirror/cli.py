@@ -191,6 +191,31 @@ def publish(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         raise typer.Exit(EXIT_PARTIAL)
 
 
+_COUNTER_HELP = (
+    "Serve the view counter: the 1×1 image of every page, counting views of stored articles.\n\n"
+    "With mirror.counter_url set, every built page carries the image <counter_url>/v/<site>/<channel>/<id>.gif. "
+    "Each GET of it adds a view of that article (unknown ids get the same image and count nothing). Counts are "
+    "saved to the store every second; SIGTERM or Ctrl-C saves what is pending; a crash loses at most the last "
+    "second. The next `build` ranks the most-read list from them.\n\n"
+    "Privacy: no IP address, user agent or cookie is ever stored or logged. Repeat views within --window-minutes "
+    "are recognised in memory by a hash whose random key changes every UTC day and is never written down.\n\n"
+    "Deployment: keep the counter on 127.0.0.1 behind a reverse proxy that serves HTTPS, run it with --trust-proxy "
+    "(so readers are told apart by their own address, not the proxy's), and turn the proxy's access log off for "
+    "it. nginx:\n\n"
+    "  location /v/ {\n"
+    "      proxy_pass http://127.0.0.1:8787;\n"
+    "      proxy_set_header X-Forwarded-For $remote_addr;\n"
+    "      access_log off;\n"
+    "  }\n\n"
+    "Caddy (it sets X-Forwarded-For itself; give the site no `log` directive):\n\n"
+    "  counter.example.org {\n"
+    "      reverse_proxy /v/* 127.0.0.1:8787\n"
+    "  }\n\n"
+    "A proxy on another host: set FORWARDED_ALLOW_IPS to its address. Run the counter as a service "
+    "(e.g. systemd, Restart=always) on the machine that holds the store; stop it with SIGTERM."
+)
+
+
 @app.command()
 def extract(
     page: Annotated[Path, typer.Argument(help="A saved page (.html or .html.gz), or a folder of them.")],
@@ -248,6 +273,33 @@ def extract(
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
 
+
+@app.command(help=_COUNTER_HELP)
+def counter(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8787,
+    window_minutes: Annotated[
+        float, typer.Option(min=0, help="Repeat views from one client within this many minutes count once; 0: all.")
+    ] = 30,
+    trust_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--trust-proxy",
+            help="Take the client address from X-Forwarded-For, from the addresses in FORWARDED_ALLOW_IPS only "
+            "(default 127.0.0.1,::1: a proxy on this host).",
+        ),
+    ] = False,
+) -> None:
+    cfg = load(config)
+    if not cfg.store_path.exists():
+        fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
+    from newsmirror.counter import CounterError, serve
+
+    try:
+        serve(cfg.store_path, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
+    except CounterError as exc:
+        fail(str(exc))
 
 
 if __name__ == "__main__":

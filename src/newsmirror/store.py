@@ -344,6 +344,10 @@ class Store:
 
     # -- views ----------------------------------------------------------------
 
+    def article_keys(self) -> set[ArticleKey]:
+        """The key of every stored article: the view counter counts views of these only."""
+        return {ArticleKey(*row) for row in self._db.execute("SELECT site, channel, id FROM articles")}
+
     def add_views(self, day: str, counts: Iterable[tuple[ArticleKey, int]]) -> None:
         """Add view counts for one UTC day (YYYY-MM-DD), in one transaction."""
         with self._transaction() as db:
@@ -352,6 +356,11 @@ class Store:
                 " ON CONFLICT (site, channel, id, day) DO UPDATE SET count = count + excluded.count",
                 [(k.site, k.channel, k.id, day, n) for k, n in counts],
             )
+
+    def view_totals(self) -> dict[ArticleKey, int]:
+        """Views per article over all days, as the counter saved them (articles since removed included)."""
+        rows = self._db.execute("SELECT site, channel, id, sum(count) FROM views GROUP BY site, channel, id")
+        return {ArticleKey(site, channel, id_): total for site, channel, id_, total in rows}
 
     def hot_articles(self, since_day: str, limit: int) -> list[HotArticle]:
         """Stored articles ranked by views on or after ``since_day`` (YYYY-MM-DD), most viewed first."""
