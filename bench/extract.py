@@ -85,16 +85,15 @@ def main() -> int:
     per_page = []
     for key in sorted(truth):
         tp, fp, fn = scorer.page_counts(truth[key]["articleBody"], ours[key]["articleBody"])
-        tp2, fp2, fn2 = scorer.page_counts(truth[key]["articleBody"], theirs[key]["articleBody"])
+        tp2, _fp2, _fn2 = scorer.page_counts(truth[key]["articleBody"], theirs[key]["articleBody"])
         per_page.append((tp - tp2, tp, fp, fn, key))
     print(f"pages: {len(pages)}")
     print(f"{'':14}{'precision':>10}{'recall':>8}{'f1':>8}{'pages/s':>9}")
     for name, score, seconds in (("newsmirror", ours_score, ours_s), ("trafilatura", theirs_score, theirs_s)):
-        print(
-            f"{name:14}{score['precision']:>10.4f}{score['recall']:>8.4f}{score['f1']:>8.4f}{len(pages) / seconds:>9.1f}"
-        )
+        rate = len(pages) / seconds
+        print(f"{name:14}{score['precision']:>10.4f}{score['recall']:>8.4f}{score['f1']:>8.4f}{rate:>9.1f}")
     print(f"f1 ratio: {ours_score['f1'] / theirs_score['f1']:.4f}   speed ratio: {theirs_s / ours_s:.2f}x")
-    print(f"worst pages for newsmirror (tp fp fn, and tp gain over trafilatura):")
+    print("worst pages for newsmirror (tp fp fn, and tp gain over trafilatura):")
     for gain, tp, fp, fn, key in sorted(per_page, key=lambda row: row[1])[: args.worst]:
         print(f"  {key[:16]}  tp {tp:.2f} fp {fp:.2f} fn {fn:.2f}  gain {gain:+.2f}")
     print(f"f1: {ours_score['f1']:.4f}")

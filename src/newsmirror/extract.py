@@ -8,6 +8,7 @@ Either way the body then goes through ``clean`` and ``markdown``.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -256,10 +257,16 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
 
 
 def _text_of(html: str) -> str:
-    """Plain text of clean HTML: one line per block, no markup."""
+    """Plain text of clean HTML: one line per block, no markup.
+
+    It is the article's running text: image captions belong to their images
+    (they stay in the HTML and Markdown) and are left out here.
+    """
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for caption in list(root.iter("figcaption", "figure")):
+        clean.drop(caption)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
     for block in root.iter(*clean._BLOCK_TAGS, "tr", "th", "td", "img"):
@@ -283,19 +290,27 @@ def _remove_title(body: HtmlElement, title: str) -> None:
             return
 
 
-def _trafilatura_body(page: str | HtmlElement, url: str) -> HtmlElement | None:
+# trafilatura decides which text is the article; asked for text only (no
+# images or links) it is markedly more precise, so images and links are
+# restored afterwards from the page's own elements (see _restore_from_page).
+TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_precision": True, "include_tables": True, "include_formatting": True}
+
+_TEXT_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt")
+_NO_SPACE = re.compile(r"\s+")
+# Images smaller than this (by their width/height attributes) are icons, not content.
+_MIN_IMAGE_SIZE = 100
+
+
+def _key(element: HtmlElement) -> str:
+    return _NO_SPACE.sub("", element.text_content())
+
+
+def _trafilatura_body(page: str, url: str) -> HtmlElement | None:
     import trafilatura
     from trafilatura.htmlprocessing import convert_to_html
 
     doc = trafilatura.bare_extraction(
-        page,
-        url=url or None,
-        include_comments=False,
-        include_images=True,
-        include_links=True,
-        include_tables=True,
-        include_formatting=True,
-        with_metadata=False,
+        page, url=url or None, include_comments=False, with_metadata=False, **TRAFILATURA_OPTIONS
     )
     if doc is None or doc.body is None:
         return None
@@ -304,8 +319,84 @@ def _trafilatura_body(page: str | HtmlElement, url: str) -> HtmlElement | None:
     return lxml.html.fragment_fromstring(etree.tostring(body, encoding="unicode"), create_parent="div")
 
 
+def _content_image(img: HtmlElement) -> bool:
+    for attr in ("width", "height"):
+        value = (img.get(attr) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) < _MIN_IMAGE_SIZE:
+            return False
+    return bool(img.get("src") or img.get("data-src") or img.get("srcset") or img.get("data-srcset"))
+
+
+def _image_unit(img: HtmlElement) -> HtmlElement:
+    """What to copy for an image: its <figure> (with caption) if it has one."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "figure":
+            return ancestor
+        if ancestor.tag in ("p", "div", "section", "article", "body", "li"):
+            break
+    return img
+
+
+def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
+    """Put back the links and images trafilatura's text leaves out.
+
+    Each block of trafilatura's output is matched to the page element with
+    the same text; a matched block takes that element's own HTML (links,
+    inline images, emphasis), and content images that sit on the page
+    between two matched blocks are inserted between them.
+    """
+    by_text: dict[str, HtmlElement] = {}
+    for element in root.iter(*_TEXT_BLOCKS):
+        key = _key(element)
+        if len(key) >= 2:
+            by_text.setdefault(key, element)
+    order = {element: i for i, element in enumerate(root.iter())}
+    matched: list[tuple[HtmlElement, HtmlElement]] = []
+    for block in list(body.iter(*_TEXT_BLOCKS)):
+        original = by_text.get(_key(block))
+        if original is None or (original.tag != block.tag and block.tag not in ("p",)):
+            continue
+        matched.append((block, original))
+        copy = copy_element(original)
+        block[:] = list(copy)
+        block.text = copy.text
+    if len(matched) < 2:
+        return
+    images = [img for img in root.iter("img") if _content_image(img)]
+    if not images:
+        return
+    used: set[HtmlElement] = set()
+    for (block, original), (_, next_original) in itertools.pairwise(matched):
+        low, high = order[original], order[next_original]
+        for img in images:
+            position = order.get(img, -1)
+            if low < position < high and not any(a in (original, next_original) for a in img.iterancestors()):
+                unit = _image_unit(img)
+                if unit in used:
+                    continue
+                used.add(unit)
+                anchor = block
+                # An image after a list item goes after the whole list.
+                while anchor.getparent() is not None and anchor.getparent() is not body:
+                    anchor = anchor.getparent()
+                clone = copy_element(unit)
+                clone.tail = None
+                anchor.addnext(clone)
+
+
+def copy_element(element: HtmlElement) -> HtmlElement:
+    from copy import deepcopy
+
+    clone = deepcopy(element)
+    clone.tail = None
+    return clone
+
+
 def _generic_body(page: str, root: HtmlElement, url: str) -> HtmlElement | None:
-    return _trafilatura_body(page, url)
+    body = _trafilatura_body(page, url)
+    if body is not None:
+        _restore_from_page(body, root)
+    return body
 
 
 def _lead_caption(html: str, lead_image: str) -> str:
