@@ -25,7 +25,7 @@ from newsmirror.build.hot import HOT_PATH, hot_entries, hot_since, render_hot
 from newsmirror.build.indexes import render_indexes
 from newsmirror.build.markup import code_fingerprint
 from newsmirror.build.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
-from newsmirror.build.qr import qr_inputs, qr_pngs
+from newsmirror.build.qr import QrDrawer, qr_inputs
 from newsmirror.config import Config
 from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.store import BuiltFile, Store
@@ -125,29 +125,31 @@ def build(
             else:
                 pending_qr.append((qr, url))
 
-    for done, (view, key, job) in enumerate(pending_pages, start=1):
-        article = store.article(key)
-        if article is None:  # deleted since the heads were read
-            continue
-        try:
-            put(job, render_page(article, view, config.mirror).encode())
-        except OSError as exc:
-            result.errors.append(f"article {key.site}/{key.channel}/{key.id}: cannot write {job.path}: {exc}")
-        if done % 100 == 0 or done == len(pending_pages):
-            report("pages", done, len(pending_pages))
+    with QrDrawer() as drawer:
+        # QR codes are drawn in other processes while this one renders the pages.
+        drawer.start([url for _, url in pending_qr])
+        for done, (view, key, job) in enumerate(pending_pages, start=1):
+            article = store.article(key)
+            if article is None:  # deleted since the heads were read
+                continue
+            try:
+                put(job, render_page(article, view, config.mirror).encode())
+            except OSError as exc:
+                result.errors.append(f"article {key.site}/{key.channel}/{key.id}: cannot write {job.path}: {exc}")
+            if done % 100 == 0 or done == len(pending_pages):
+                report("pages", done, len(pending_pages))
+        done = 0
 
-    done = 0
+        def qr_progress(count: int) -> None:
+            nonlocal done
+            done += count
+            report("qr codes", done, len(pending_qr))
 
-    def qr_progress(count: int) -> None:
-        nonlocal done
-        done += count
-        report("qr codes", done, len(pending_qr))
-
-    for (job, _url), png in zip(pending_qr, qr_pngs([url for _, url in pending_qr], qr_progress), strict=True):
-        try:
-            put(job, png)
-        except OSError as exc:
-            result.errors.append(f"QR code {job.path}: cannot write: {exc}")
+        for (job, _url), png in zip(pending_qr, drawer.results(qr_progress), strict=True):
+            try:
+                put(job, png)
+            except OSError as exc:
+                result.errors.append(f"QR code {job.path}: cannot write: {exc}")
 
     # Indexes, most read and home are small: rendered every time, written only when they differ.
     rendered: dict[str, str] = {}

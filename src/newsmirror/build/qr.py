@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import segno
@@ -38,21 +38,40 @@ def _batch(urls: list[str]) -> list[bytes]:
     return [qr_png(url) for url in urls]
 
 
-def qr_pngs(urls: Iterable[str], on_done: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    """PNG bytes for each URL, in order; many codes are drawn on every CPU (segno is pure Python)."""
-    urls = list(urls)
-    workers = min(os.cpu_count() or 1, 8)
-    if len(urls) < _POOL_MIN or workers < 2:
-        for url in urls:
-            yield qr_png(url)
-            if on_done:
-                on_done(1)
-        return
-    size = 100
-    chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
-    # forkserver: forking a process that runs threads (Rich's display) can deadlock.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        for chunk in pool.map(_batch, chunks):
+class QrDrawer:
+    """Draws QR codes in worker processes while the caller does other work (segno is pure Python).
+
+    ``start(urls)`` hands the work out at once; iterating ``results()`` yields the
+    PNG bytes in order. Few codes are drawn in this process: a pool costs more
+    than it saves.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: Iterator[list[bytes]] = iter(())
+        self._urls: list[str] = []
+
+    def __enter__(self) -> QrDrawer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool:
+            self._pool.shutdown(cancel_futures=True)
+
+    def start(self, urls: list[str]) -> None:
+        self._urls = urls
+        workers = min(os.cpu_count() or 1, 8)
+        if len(urls) >= _POOL_MIN and workers > 1:
+            # forkserver: forking a process that runs threads (Rich's display) can deadlock.
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+            size = max(20, min(200, len(urls) // (workers * 8)))
+            chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
+            self._pending = self._pool.map(_batch, chunks)
+
+    def results(self, on_done: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        if not self._pool:
+            self._pending = ([qr_png(url)] for url in self._urls)
+        for chunk in self._pending:
             yield from chunk
             if on_done:
                 on_done(len(chunk))

@@ -1,0 +1,126 @@
+"""Benchmark of `newsmirror build`: a full build, a no-change rebuild and a one-new-article rebuild.
+
+    .venv/bin/python bench/build.py [--n 10000]
+
+Builds a store of N synthetic articles (10 channels, every article kept) in a
+temporary folder. The baseline, measured in the same run, is the least any
+build must do: read every article from the store and write its Markdown to a
+file. Targets: full build < 20 s, no-change rebuild < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from newsmirror.build import build
+from newsmirror.config import parse_config
+from newsmirror.models import Article
+from newsmirror.store import Store
+
+SITES = 2
+CHANNELS_PER_SITE = 5
+PARAGRAPH = "北京与莫斯科的密切关系引发欧洲的担忧，双方关系持续降温。" * 4
+
+
+def make_config(root: Path, n: int):
+    sites = []
+    for s in range(SITES):
+        channels = "".join(
+            f'\n  [[site.channel]]\n  id = "c{c}"\n  name = "频道{c}"\n  feed = "https://news{s}.example.com/c{c}.xml"\n'
+            for c in range(CHANNELS_PER_SITE)
+        )
+        sites.append(f'[[site]]\nid = "s{s}"\nname = "站点{s}"\n{channels}')
+    text = (
+        f'[mirror]\noutput = "out"\nstore = "store.db"\nkeep_per_channel = {n}\n'
+        'mirrors = [ { name = "GitLab", url = "https://gitlab.com/example/mirror" } ]\n'
+        'counter_url = "https://counter.example.org"\n\n' + "\n".join(sites)
+    )
+    return parse_config(text, root=root)
+
+
+def article(i: int, start: datetime) -> Article:
+    site, channel = i % SITES, (i // SITES) % CHANNELS_PER_SITE
+    body = "\n\n".join(
+        [f"第{i}篇。{PARAGRAPH}", f"![图片说明](https://img.example.com/{i}.jpg)", "## 小标题", PARAGRAPH * 3]
+    )
+    return Article(
+        site=f"s{site}",
+        channel=f"c{channel}",
+        id=str(1_000_000 + i),
+        url=f"https://news{site}.example.com/gb/2026/01/01/{1_000_000 + i}.html",
+        title=f"第{i}篇新闻的标题：王毅抵达莫斯科",
+        markdown=body,
+        html="",
+        published=start + timedelta(minutes=i),
+        fetched=start + timedelta(minutes=i, seconds=30),
+        author="记者",
+    )
+
+
+def baseline(store: Store, config, folder: Path) -> None:
+    """Read every article and write its Markdown, nothing else."""
+    for site in config.sites:
+        for channel in site.channels:
+            target = folder / site.id / channel.id
+            target.mkdir(parents=True, exist_ok=True)
+            for a in store.articles(site.id, channel.id):
+                (target / f"{a.id}.md").write_text(a.markdown, "utf-8")
+
+
+def timed(label: str, func) -> float:
+    start = time.perf_counter()
+    result = func()
+    elapsed = time.perf_counter() - start
+    detail = f" ({result.summary()})" if hasattr(result, "summary") else ""
+    print(f"{label:<22} {elapsed:8.3f} s{detail}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="articles in the store (default 10000)")
+    args = parser.parse_args()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        config = make_config(root, args.n)
+        store = Store(config.store_path)
+        for i in range(args.n):
+            store.save_article(article(i, start))
+        print(f"{args.n} articles in {SITES * CHANNELS_PER_SITE} channels; {os.cpu_count()} CPUs")
+
+        base = timed("baseline (read+write)", lambda: baseline(store, config, root / "baseline"))
+
+        # When each stage last reported: the stages run one after another (QR codes
+        # are drawn in worker processes meanwhile, so the pages stage overlaps them).
+        stage_end: dict[str, float] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            stage_end[stage] = time.perf_counter()
+
+        build_start = time.perf_counter()
+        full = timed("full build", lambda: build(config, store, progress=progress))
+        previous = build_start
+        for stage, end in stage_end.items():
+            print(f"  until {stage:<14} done {end - previous:7.3f} s")
+            previous = end
+        noop = timed("no-change rebuild", lambda: build(config, store))
+        store.save_article(article(args.n, start))
+        one = timed("one-new rebuild", lambda: build(config, store))
+        store.close()
+
+    print(f"ratio full/baseline: {full / base:.1f}x; no-change/baseline: {noop / base:.2f}x")
+    print(f"targets: full < 20 s {'met' if full < 20 else 'MISSED'}; no-change < 1 s {'met' if noop < 1 else 'MISSED'}")
+    print(f"full_build_s: {full:.3f}")
+    print(f"noop_rebuild_s: {noop:.3f}")
+    print(f"one_new_rebuild_s: {one:.3f}")
+
+
+if __name__ == "__main__":
+    main()
