@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsmirror.counter import PIXEL_GIF, ViewTally
+from newsmirror import counter as counter_module
+from newsmirror.counter import PIXEL_GIF, CounterService, ViewTally
 from newsmirror.models import Article, ArticleKey, utcnow
 from newsmirror.store import Store
 
@@ -271,3 +274,30 @@ def test_tally_window_expiry_daily_salt_and_bounded_memory() -> None:
     tally.give_back(taken)
     assert sum(sum(c.values()) for c in tally.take().values()) == 8
     assert not tally.view(b"/v/kzg/p9/other.gif", "z")  # not a stored article
+
+
+def test_a_failed_save_keeps_its_views_for_the_next_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(counter_module, "FLUSH_SECONDS", 3600.0)  # only the explicit flushes below save
+    store = tmp_path / "store.db"
+    _make_store(store)
+
+    async def run() -> None:
+        service = CounterService(store, ViewTally(60))
+        await service.start()
+        try:
+            for client in ("a", "b"):
+                assert service.tally.view(_url(ARTICLES[0]).encode(), client)
+            with sqlite3.connect(store) as db:  # the store's table goes away under the service
+                db.execute("ALTER TABLE views RENAME TO views_away")
+            await service.flush()
+            assert service.saved == 0
+            with sqlite3.connect(store) as db:
+                db.execute("ALTER TABLE views_away RENAME TO views")
+            await service.flush()
+            assert service.saved == 2
+        finally:
+            await service.stop()
+
+    asyncio.run(run())
+    with Store(store, readonly=True) as opened:
+        assert opened.view_totals() == {ARTICLES[0]: 2}

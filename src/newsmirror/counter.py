@@ -54,7 +54,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from newsmirror.models import ArticleKey
-from newsmirror.store import Store
+from newsmirror.store import Store, StoreError
 
 log = logging.getLogger("newsmirror.counter")
 
@@ -228,8 +228,9 @@ class CounterService:
 
     def _save(self, counts: dict[str, Counter[ArticleKey]]) -> None:
         assert self._store is not None
-        for day, day_counts in sorted(counts.items()):
-            self._store.add_views(day, day_counts.items())
+        for day in sorted(counts):
+            self._store.add_views(day, counts[day].items())
+            del counts[day]  # saved: what is left, if anything fails, is exactly what was not
 
     async def start(self) -> None:
         await self._call(self._open)
@@ -246,9 +247,11 @@ class CounterService:
         counts = self.tally.take()
         if not counts:
             return
+        total = _total(counts)
         try:
             await self._call(self._save, counts)
         except sqlite3.Error as exc:
+            self.saved += total - _total(counts)
             self.tally.give_back(counts)
             log.error(
                 "could not save %d views to %s (%s); keeping them for the next try",
@@ -257,7 +260,7 @@ class CounterService:
                 exc,
             )
             return
-        self.saved += _total(counts)
+        self.saved += total
 
     async def _refresh_keys(self) -> None:
         try:
@@ -339,6 +342,10 @@ def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trus
     """Run the counter until SIGTERM or SIGINT, then save what is pending and return."""
     import uvicorn
 
+    try:
+        Store(store_path).close()  # a store that cannot be opened is the user's to fix, not a traceback
+    except StoreError as exc:
+        raise CounterError(str(exc)) from None
     config = uvicorn.Config(
         create_app(store_path, window_minutes),
         host=host,
@@ -352,11 +359,12 @@ def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trus
         forwarded_allow_ips=None,
         server_header=False,
         lifespan="on",
+        ws="none",
         # A client that never finishes its request must not hold back the final save.
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
-    log.info("listening on port %d%s", port, " behind a trusted reverse proxy" if trust_proxy else "")
+    log.info("starting on port %d%s", port, " behind a trusted reverse proxy" if trust_proxy else "")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -364,7 +372,7 @@ def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trus
     except SystemExit as exc:
         if not server.started:
             raise CounterError(
-                f"could not start on port {port} (see the message above); is another counter running there? "
-                "pick another --port or --host"
+                f"the counter could not start on port {port} (see the message above); "
+                "if the port is taken, stop what runs there or pick another --port"
             ) from exc
         raise
