@@ -244,6 +244,17 @@ def test_sigterm_saves_pending_views_and_no_client_address_is_written_anywhere(p
         assert secret not in logs, secret
 
 
+def test_a_crash_loses_at_most_the_last_second(proxied: Counter) -> None:
+    with proxied.client() as client:
+        for n in range(20):
+            client.get(_url(ARTICLES[1]), headers={"X-Forwarded-For": f"203.0.113.{n + 1}"})
+    time.sleep(1.5)  # one save period and a margin
+    proxied.process.kill()  # SIGKILL: no shutdown, nothing saved at exit
+    proxied.process.wait(timeout=10)
+    assert proxied.views() == {ARTICLES[1]: 20}
+    assert "stopped" not in proxied.logs()
+
+
 def test_tally_window_expiry_daily_salt_and_bounded_memory() -> None:
     now = [1000.0]
     wall = [1_700_000_000.0]  # 2023-11-14 22:13:20 UTC
