@@ -1,0 +1,2 @@
+document.getElementById('app').textContent = '';
+fetch('/qingsong/api' + location.pathname).then(function (r) { return r.json(); });
