@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from newsmirror import counter as counter_module
-from newsmirror.counter import PIXEL_GIF, CounterService, ViewTally
+from newsmirror.counter import PIXEL_GIF, AddressFreeFormatter, CounterService, ViewTally
 from newsmirror.models import Article, ArticleKey, utcnow
 from newsmirror.store import Store
 
@@ -312,3 +313,11 @@ def test_a_failed_save_keeps_its_views_for_the_next_save(tmp_path: Path, monkeyp
     asyncio.run(run())
     with Store(store, readonly=True) as opened:
         assert opened.view_totals() == {ARTICLES[0]: 2}
+
+
+def test_log_lines_never_carry_an_address() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "peer %s:%d then %s, %s and %s", None, None)
+    record.args = ("203.0.113.7", 443, "2001:db8::7", "::ffff:198.51.100.23", "fe80:0:0:0:200:5efe:c0a8:1")
+    line = AddressFreeFormatter("%(asctime)s %(message)s").format(record)
+    assert line.endswith("peer [address]:443 then [address], [address] and [address]")
+    assert record.asctime in line  # times such as 03:30:12 are not addresses

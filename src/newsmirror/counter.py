@@ -114,7 +114,7 @@ def _utc_day(day_number: int) -> str:
 
 
 class ViewTally:
-    """Decides which requests are views and adds them up in memory. No I/O, no clock of its own."""
+    """Decides which requests are views and adds them up in memory. No I/O; the clocks can be passed in."""
 
     def __init__(
         self,
