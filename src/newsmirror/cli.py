@@ -302,5 +302,40 @@ def counter(
         fail(str(exc))
 
 
+@app.command("demo-site")
+def demo_site(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8700,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    write_config: Annotated[
+        Path | None, typer.Option("--write-config", help="Also write a newsmirror config that mirrors the demo sites.")
+    ] = None,
+    slow_delay: Annotated[float, typer.Option(min=0, help="Seconds the slow article takes to answer.")] = 2.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request.")] = False,
+) -> None:
+    """Serve the bundled sample news sites (feeds and article pages) until Ctrl-C."""
+    import os
+    import threading
+
+    from newsmirror.demosite import DemoSite
+
+    try:
+        log = None if quiet else (lambda line: console.print(line, markup=False))
+        site = DemoSite(host=host, port=port, slow_delay=slow_delay, log=log)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pass another --port (0 picks a free one)")
+    with site:
+        if write_config is not None:
+            temp = write_config.with_name(write_config.name + ".tmp")
+            temp.write_text(site.config_toml(), "utf-8")
+            os.replace(temp, write_config)
+            console.print(f"wrote {write_config}: run 'newsmirror sync --config {write_config}' while this runs")
+        typer.echo(site.base_url)
+        console.print("serving the demo sites; press Ctrl-C to stop")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
 if __name__ == "__main__":
     app()
