@@ -24,6 +24,7 @@ import trafilatura
 from newsmirror.charset import decode
 from newsmirror.extract import ExtractionError, extract_article
 
+Extractor = Callable[[bytes, str], str]
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "bench" / "extraction"
 
@@ -48,12 +49,17 @@ def trafilatura_text(data: bytes, url: str) -> str:
     return trafilatura.extract(data, url=url) or ""
 
 
-def run(pages: dict[str, tuple[bytes, str]], extractor: Callable[[bytes, str], str]) -> tuple[dict, float]:
-    predictions = {}
-    start = time.perf_counter()
+def run(pages: dict[str, tuple[bytes, str]], extractors: dict[str, Extractor]) -> dict[str, tuple[dict, float]]:
+    """Run every extractor on every page, alternating page by page so that a
+    change in the machine's load hits all of them alike."""
+    predictions: dict[str, dict] = {name: {} for name in extractors}
+    seconds = dict.fromkeys(extractors, 0.0)
     for key, (data, url) in pages.items():
-        predictions[key] = {"articleBody": extractor(data, url)}
-    return predictions, time.perf_counter() - start
+        for name, extractor in extractors.items():
+            start = time.perf_counter()
+            predictions[name][key] = {"articleBody": extractor(data, url)}
+            seconds[name] += time.perf_counter() - start
+    return {name: (predictions[name], seconds[name]) for name in extractors}
 
 
 def main() -> int:
@@ -76,8 +82,8 @@ def main() -> int:
     newsmirror_text(*first)
     trafilatura_text(*first)
 
-    ours, ours_s = run(pages, newsmirror_text)
-    theirs, theirs_s = run(pages, trafilatura_text)
+    results = run(pages, {"newsmirror": newsmirror_text, "trafilatura": trafilatura_text})
+    (ours, ours_s), (theirs, theirs_s) = results["newsmirror"], results["trafilatura"]
     ours_score, theirs_score = scorer.score(truth, ours), scorer.score(truth, theirs)
     if args.save:
         args.save.write_text(json.dumps(ours, ensure_ascii=False, indent=1), "utf-8")

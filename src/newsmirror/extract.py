@@ -189,6 +189,7 @@ class _Metadata:
     author: str = ""
     published: datetime | None = None
     lead_image: str = ""
+    lead_caption: str = ""
     body_text: str = ""  # JSON-LD articleBody, when the page gives one
 
 
@@ -233,6 +234,7 @@ def _metadata(root: HtmlElement, url: str) -> _Metadata:
                 break
     image = _image_of(article.get("image")) or metas.get("og:image", "") or metas.get("twitter:image", "")
     meta.lead_image = urljoin(url, image) if image else ""
+    meta.lead_caption = metas.get("og:image:alt", "") or metas.get("twitter:image:alt", "")
     bodies = [a.get("articleBody") for a in articles if isinstance(a.get("articleBody"), str)]
     meta.body_text = max(bodies, key=len) if bodies else ""
     return meta
@@ -261,25 +263,22 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
 # ---------------------------------------------------------------- body
 
 
-def _text_of(html: str) -> str:
-    """Plain text of clean HTML: one line per block, no markup.
+def _text_of(root: HtmlElement) -> str:
+    """Plain text of a clean body (changes the tree): one line per block, no markup.
 
-    It is the article's running text: image captions belong to their images
-    (they stay in the HTML and Markdown) and are left out here.
+    It is the article's running text: images and their captions (kept in the
+    HTML and Markdown) are left out here.
     """
-    if not html.strip():
-        return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
-    for caption in list(root.iter("figcaption", "figure")):
-        clean.drop(caption)
+    for figure in list(root.iter("figcaption", "figure")):
+        clean.drop(figure)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
-    for block in root.iter(*clean._BLOCK_TAGS, "tr", "th", "td", "img"):
+    for block in root.iter(*clean._BLOCK_TAGS, "tr", "th", "td"):
         if block.tag in ("td", "th"):
             block.tail = "\t" + (block.tail or "")
         else:
             block.tail = "\n" + (block.tail or "")
-            block.text = ("\n" if block.tag != "img" else "") + (block.text or "")
+            block.text = "\n" + (block.text or "")
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in root.text_content().split("\n")]
     return "\n".join(line for line in lines if line)
 
@@ -360,11 +359,19 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     between two matched blocks are inserted between them.
     """
     by_text: dict[str, HtmlElement] = {}
-    for element in root.iter(*_TEXT_BLOCKS):
+    images: list[HtmlElement] = []
+    # Document order of the elements that matter (iterating them alone is far
+    # cheaper than numbering every element of the page).
+    order: dict[HtmlElement, int] = {}
+    for i, element in enumerate(root.iter(*_TEXT_BLOCKS, "img")):
+        order[element] = i
+        if element.tag == "img":
+            if _content_image(element):
+                images.append(element)
+            continue
         key = _key(element)
         if len(key) >= 2:
             by_text.setdefault(key, element)
-    order = {element: i for i, element in enumerate(root.iter())}
     matched: list[tuple[HtmlElement, HtmlElement]] = []
     for block in list(body.iter(*_TEXT_BLOCKS)):
         original = by_text.get(_key(block))
@@ -374,10 +381,7 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
         copy = copy_element(original)
         block[:] = list(copy)
         block.text = copy.text
-    if len(matched) < 2:
-        return
-    images = [img for img in root.iter("img") if _content_image(img)]
-    if not images:
+    if len(matched) < 2 or not images:
         return
     used: set[HtmlElement] = set()
     for (block, original), (_, next_original) in itertools.pairwise(matched):
@@ -432,15 +436,14 @@ def _generic_body(root: HtmlElement, url: str, meta: _Metadata) -> HtmlElement |
     return body
 
 
-def _lead_caption(html: str, lead_image: str) -> str:
+def _lead_caption(root: HtmlElement, lead_image: str) -> str:
     """The caption of the lead image: its figcaption when the body shows it."""
-    if not lead_image or not html:
+    if not lead_image:
         return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
     for figure in root.iter("figure"):
         caption = figure.find(".//figcaption")
         if caption is not None and any(img.get("src") == lead_image for img in figure.iter("img")):
-            return caption.text_content().strip()
+            return _NO_SPACE.sub(" ", caption.text_content()).strip()
     return ""
 
 
@@ -455,16 +458,17 @@ def _finish(
     _remove_title(body, meta.title)
     html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching, generic=generic)
     markdown = to_markdown(html, url, outbound_links)
-    text = _text_of(html)
+    tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    caption = _lead_caption(tree, meta.lead_image) or meta.lead_caption
     return Extracted(
         title=meta.title,
         author=meta.author,
         published=meta.published,
         lead_image=meta.lead_image,
-        lead_caption=_lead_caption(html, meta.lead_image),
+        lead_caption=caption,
         html=html,
         markdown=markdown,
-        text=text,
+        text=_text_of(tree),
     )
 
 
