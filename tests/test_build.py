@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -367,3 +368,22 @@ def test_cache_bust_can_be_turned_off(tmp_path: Path, store: Store) -> None:
     build(config, store)
     home = (config.output_dir / "README.md").read_text()
     assert "?t=" not in home and "(indexes/kzg-p9.md)" in home
+
+
+def test_a_fresh_checkout_with_new_mtimes_is_recognised_and_same_size_edits_are_not(
+    config: Config, store: Store
+) -> None:
+    for n in range(2):
+        store.save_article(article(n))
+    build(config, store)
+    out = config.output_dir
+    for path in out.rglob("*"):  # what a clone does to every file
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    page = (out / article(1).key.path).with_suffix(".md")
+    original = page.read_bytes()
+    page.write_bytes(b"x" * len(original))  # same size, new content
+
+    result = build(config, store)
+    assert result.written == [page.relative_to(out).as_posix()]
+    assert page.read_bytes() == original
+    assert (out / article(0).key.path).with_suffix(".png").stat().st_mtime_ns == 1_000_000_000

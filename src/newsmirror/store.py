@@ -72,14 +72,15 @@ CREATE TABLE IF NOT EXISTS views (
 ) WITHOUT ROWID;
 
 -- What the last build wrote into an output tree, so the next build skips the
--- files whose inputs did not change (see build/files.py). Only a cache: losing
--- it costs one re-render, never a wrong file.
-CREATE TABLE IF NOT EXISTS build_files (
+-- files whose inputs did not change (see build/__init__.py). Only a cache:
+-- losing it costs one re-render, never a wrong file.
+CREATE TABLE IF NOT EXISTS build_outputs (
     output TEXT NOT NULL,
     path TEXT NOT NULL,
     inputs TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
     PRIMARY KEY (output, path)
 ) WITHOUT ROWID;
 """
@@ -140,11 +141,12 @@ class ArticleHead:
 
 @dataclass(frozen=True, slots=True)
 class BuiltFile:
-    """One file of the build manifest: the fingerprint of its inputs and its size and mtime when written."""
+    """One file of the build manifest: the fingerprint of its inputs; the size, mtime and SHA-1 of what was written."""
 
     inputs: str
     size: int
     mtime_ns: int
+    digest: str
 
 
 class StoreError(Exception):
@@ -400,16 +402,19 @@ class Store:
 
     def build_manifest(self, output: str) -> dict[str, BuiltFile]:
         """path → BuiltFile of what the last build wrote into the output tree ``output``."""
-        rows = self._db.execute("SELECT path, inputs, size, mtime_ns FROM build_files WHERE output = ?", (output,))
-        return {r["path"]: BuiltFile(r["inputs"], r["size"], r["mtime_ns"]) for r in rows}
+        rows = self._db.execute(
+            "SELECT path, inputs, size, mtime_ns, digest FROM build_outputs WHERE output = ?", (output,)
+        )
+        return {r["path"]: BuiltFile(r["inputs"], r["size"], r["mtime_ns"], r["digest"]) for r in rows}
 
     def update_build_manifest(self, output: str, changed: dict[str, BuiltFile], removed: Iterable[str]) -> None:
         """Record files a build wrote (or found current) and forget those it removed, in one transaction."""
         with self._transaction() as db:
             db.executemany(
-                "DELETE FROM build_files WHERE output = ? AND path = ?", [(output, path) for path in removed]
+                "DELETE FROM build_outputs WHERE output = ? AND path = ?", [(output, path) for path in removed]
             )
             db.executemany(
-                "INSERT OR REPLACE INTO build_files (output, path, inputs, size, mtime_ns) VALUES (?, ?, ?, ?, ?)",
-                [(output, path, f.inputs, f.size, f.mtime_ns) for path, f in changed.items()],
+                "INSERT OR REPLACE INTO build_outputs (output, path, inputs, size, mtime_ns, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(output, path, f.inputs, f.size, f.mtime_ns, f.digest) for path, f in changed.items()],
             )

@@ -13,6 +13,7 @@ the file on disk; a file is only written when its bytes change, atomically.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ from newsmirror.build.qr import QrDrawer, qr_inputs
 from newsmirror.config import Config
 from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.store import BuiltFile, Store
+
+
+def sha1_bytes(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
 
@@ -79,7 +85,10 @@ def build(
     report = progress or (lambda stage, done, total: None)
     result = BuildResult()
     output_key = str(tree.root)
-    manifest = store.build_manifest(output_key)
+    try:
+        manifest = store.build_manifest(output_key)
+    except sqlite3.OperationalError:  # a read-only store made before the manifest existed
+        manifest = {}
     recorded: dict[str, BuiltFile] = {}
 
     views = kept_channels(config, store, result.errors)
@@ -87,14 +96,17 @@ def build(
     wanted: set[str] = {HOME, HOT_PATH}
 
     def current(job: _Job) -> bool:
+        """Is the file there, made from these inputs, and untouched since?"""
         entry, stat = manifest.get(job.path), tree.stat(job.path)
-        return bool(
-            entry
-            and stat
-            and entry.inputs == job.inputs
-            and entry.size == stat.st_size
-            and entry.mtime_ns == stat.st_mtime_ns
-        )
+        if not (entry and stat and entry.inputs == job.inputs and entry.size == stat.st_size):
+            return False
+        if entry.mtime_ns == stat.st_mtime_ns:
+            return True
+        # A fresh checkout gives every file a new mtime: its bytes tell whether it is still ours.
+        if sha1_bytes(tree.read(job.path) or b"") != entry.digest:
+            return False
+        recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
+        return True
 
     def put(job: _Job, data: bytes) -> None:
         if tree.write(job.path, data):
@@ -103,7 +115,7 @@ def build(
             result.unchanged += 1
         stat = tree.stat(job.path)
         if stat:
-            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns)
+            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, sha1_bytes(data))
 
     # Pages and QR codes: only those whose inputs changed, or whose file did.
     pending_pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
