@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -160,8 +160,8 @@ def _image_of(value: Any) -> str:
     return ""
 
 
-def parse_date(value: str) -> datetime | None:
-    """An ISO-like date string → aware UTC datetime (naive times taken as UTC)."""
+def parse_date(value: str, zone: tzinfo = UTC) -> datetime | None:
+    """An ISO-like date string → aware UTC datetime (naive times are in ``zone``)."""
     value = (value or "").strip()
     if not value:
         return None
@@ -171,16 +171,86 @@ def parse_date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        match = re.match(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", value)
+        match = _TEXT_DATE.search(value)
         if not match:
             return None
-        try:
-            parsed = datetime(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
+        parsed = _datetime_of(match)
+        if parsed is None:
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
+
+
+# A date (and time) as pages print it: 2026-03-09 21:10, 2026/3/9, 2026年3月9日 21:10.
+_TEXT_DATE = re.compile(
+    r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT　]*(\d{1,2})[:：](\d\d)(?:[:：](\d\d))?)?"
+)
+# A byline as pages print it: 作者：林远, 记者 王明, By Jane Doe.
+_TEXT_AUTHOR = re.compile(
+    r"(?:作者|撰稿|撰文|记者|記者|编辑|編輯)\s*[：:]\s*([\w·]{2,20})|^\s*By\s+([^\n,|·]{3,60})", re.I
+)
+_BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
+# Naive times printed on a page are in its readers' time zone, which its language tells.
+_LANGUAGE_ZONES = {
+    "zh": timezone(timedelta(hours=8)),
+    "ja": timezone(timedelta(hours=9)),
+    "ko": timezone(timedelta(hours=9)),
+}
+_SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+)
+
+
+def _datetime_of(match: re.Match[str]) -> datetime | None:
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+def _page_zone(root: HtmlElement) -> tzinfo:
+    lang = (root.get("lang") or "").lower()[:2]
+    if not lang:
+        for meta in root.iter("meta"):
+            if (meta.get("http-equiv") or "").lower() == "content-language":
+                lang = (meta.get("content") or "").lower()[:2]
+    if not lang:
+        # No declared language: the title's script tells.
+        title = root.find(".//title")
+        text = title.text_content() if title is not None else ""
+        lang = next((code for code, script in _SCRIPTS if script.search(text)), "")
+    return _LANGUAGE_ZONES.get(lang, UTC)
+
+
+def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
+    """Author and date from the page's printed byline, for pages without metadata."""
+    author, published = "", None
+    for element in root.iterfind('.//*[@rel="author"]'):
+        author = author or _NO_SPACE.sub(" ", element.text_content()).strip()
+    for element in root.iter("div", "p", "span", "section", "address", "td"):
+        if published and author:
+            break
+        place = (element.get("class") or "") + " " + (element.get("id") or "")
+        if not _BYLINE_PLACE.search(place):
+            continue
+        text = element.text_content()
+        if len(text) > 200:
+            continue
+        if not author:
+            match = _TEXT_AUTHOR.search(text)
+            if match:
+                author = (match.group(1) or match.group(2) or "").strip()
+        if published is None:
+            match = _TEXT_DATE.search(text)
+            stamp = _datetime_of(match) if match else None
+            if stamp is not None:
+                published = stamp.replace(tzinfo=zone).astimezone(UTC)
+    return author, published
 
 
 @dataclass
@@ -215,6 +285,7 @@ def _metadata(root: HtmlElement, url: str) -> _Metadata:
     meta.author = _name_of(article.get("author")) or metas.get("author", "") or metas.get("article:author", "")
     if meta.author.startswith("http"):
         meta.author = ""
+    zone = _page_zone(root)
     for candidate in (
         _name_of(article.get("datePublished")),
         metas.get("article:published_time", ""),
@@ -224,14 +295,18 @@ def _metadata(root: HtmlElement, url: str) -> _Metadata:
         metas.get("date", ""),
         _name_of(article.get("dateCreated")),
     ):
-        meta.published = parse_date(candidate)
+        meta.published = parse_date(candidate, zone)
         if meta.published:
             break
     if meta.published is None:
         for time in root.iter("time"):
-            meta.published = parse_date(time.get("datetime") or "")
+            meta.published = parse_date(time.get("datetime") or "", zone)
             if meta.published:
                 break
+    if meta.published is None or not meta.author:
+        author, published = _byline(root, zone)
+        meta.author = meta.author or author
+        meta.published = meta.published or published
     image = _image_of(article.get("image")) or metas.get("og:image", "") or metas.get("twitter:image", "")
     meta.lead_image = urljoin(url, image) if image else ""
     meta.lead_caption = metas.get("og:image:alt", "") or metas.get("twitter:image:alt", "")
