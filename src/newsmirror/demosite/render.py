@@ -171,7 +171,8 @@ class Renderer:
             if kind == "img":
                 state["images"] += 1
                 file, caption = block[1], block[2]
-                if state["images"] == 1:
+                # Images alternate between the two ways the real site writes them.
+                if (state["images"] + int(item.key)) % 2 == 0:
                     # Protocol-relative, as the real site's image host is written.
                     src = f"//{self.host}{self.site.image_dir}{file}"
                     img = f'<img alt="{caption}" src="{src}" style="height:300px; width:480px"/>'
@@ -261,7 +262,7 @@ class Renderer:
             if kind == "img":
                 state["images"] += 1
                 file, caption = block[1], block[2]
-                if state["images"] == 1:
+                if (state["images"] + len(item.key)) % 2 == 0:
                     img = f'<img src="{self.site.image_dir}{file}" alt="{caption}" width="720" height="450"/>'
                 else:
                     img = (

@@ -32,6 +32,9 @@ class ServedRequest:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without this, Nagle's algorithm and
+    # delayed ACKs stall every keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "demo-cms/3.2"
     sys_version = ""
 
@@ -134,7 +137,10 @@ class DemoSite:
 
     def start(self) -> DemoSite:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
+            # A short poll interval makes close() quick, which keeps test suites fast.
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-site", daemon=True
+            )
             self._thread.start()
         return self
 
