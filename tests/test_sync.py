@@ -1,0 +1,202 @@
+"""`newsmirror sync` end to end: the sample news sites over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from newsmirror.demosite import DemoSite
+from newsmirror.models import ArticleKey, article_id
+from newsmirror.store import Store
+
+
+def write_config(tmp_path: Path, demo: DemoSite, **http: object) -> Path:
+    """The demo site's config, with some [http] settings changed."""
+    config = tmp_path / "newsmirror.toml"
+    text = demo.config_toml(output=str(tmp_path / "mirror"), store=str(tmp_path / "store.db"))
+    for key, value in http.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
+        assert found, key
+    config.write_text(text, "utf-8")
+    return config
+
+
+def sync_cli(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsmirror.cli", "sync", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def feed_paths(demo: DemoSite) -> set[str]:
+    return {url.split(demo.base_url, 1)[1] for url in demo.expected.feeds.values()}
+
+
+def stored(tmp_path: Path) -> dict[str, dict]:
+    """Every stored article by URL."""
+    db = sqlite3.connect(tmp_path / "store.db")
+    db.row_factory = sqlite3.Row
+    try:
+        return {row["url"]: dict(row) for row in db.execute("SELECT * FROM articles")}
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def demo():
+    with DemoSite(slow_delay=0.5) as site:
+        yield site
+
+
+def test_first_sync_stores_every_article_cleanly(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    result = sync_cli(config)
+    expected = demo.expected
+    articles = stored(tmp_path)
+
+    # Failures are reported one line each, naming the feed or article, and the run carries on.
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    for site, channel in expected.malformed:
+        assert any(f"feed {site}/{channel}" in line for line in errors), errors
+    for url in expected.not_found:
+        assert any(f"/{article_id(url)}" in line and "404" in line for line in errors), errors
+    assert len(errors) == len(expected.malformed) + len(expected.not_found)
+    wanted = expected.all_articles()
+    assert result.stderr.splitlines()[-1].endswith(
+        f"{len(wanted)} new, 0 updated, {len(expected.skipped)} skipped, 1 failed"
+    )
+
+    # Exactly the expected articles are stored, with the right titles and text.
+    assert sorted(articles) == sorted(a.url for a in wanted)
+    for article in wanted:
+        row = articles[article.url]
+        assert (row["site"], row["channel"], row["id"]) == (article.site, article.channel, article_id(article.url))
+        assert row["title"] == article.title
+        assert article.text in " ".join(row["markdown"].split()), (article.url, row["markdown"][:300])
+        for image in article.images:
+            assert image in row["markdown"], (article.url, image)
+    for skipped in expected.skipped:
+        assert skipped.url not in articles
+
+    # Chinese text from the GBK site that calls itself UTF-8 came out right.
+    gbk = [a for a in wanted if a.site == expected.gbk_site]
+    assert gbk and all(articles[a.url]["title"] == a.title for a in gbk)
+    assert all("\ufffd" not in row["markdown"] for row in articles.values())
+
+    # Junk is gone: hidden spans, promotions, short-URL footers, trackers, scripts.
+    for url, row in articles.items():
+        for junk in expected.boilerplate[row["site"]]:
+            assert junk not in row["markdown"] and junk not in row["html"], (url, junk)
+        assert expected.tracker not in row["html"]
+        for forbidden in ("<script", "onclick", "javascript:", "display:none", "<style", "<iframe"):
+            assert forbidden not in row["html"].lower(), (url, forbidden)
+        assert "](//" not in row["markdown"]  # protocol-relative images were made absolute
+
+
+def test_resync_answers_304_and_fetches_nothing_again(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    sync_cli(config)
+    first = stored(tmp_path)
+    demo.clear_requests()
+
+    result = sync_cli(config)
+    assert result.returncode == 1  # the 404 and the malformed feed still fail
+    requests = demo.requests
+    failed_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    for (site, channel), url in demo.expected.feeds.items():
+        path = url.split(demo.base_url, 1)[1]
+        answers = [r for r in requests if r.path == path]
+        assert len(answers) == 1, (path, answers)
+        if (site, channel) in demo.expected.malformed:
+            continue
+        # A feed whose items all got stored is asked conditionally and answered 304.
+        # (The channel holding the 404 is read again in full, to retry it.)
+        if not any(f"{site}/{channel}/" in line for line in failed_lines):
+            assert answers[0].conditional and answers[0].status == 304, (path, answers[0])
+    article_requests = [r for r in requests if r.path not in feed_paths(demo)]
+    # Only the article that 404s is asked for again.
+    assert {r.status for r in article_requests} <= {404}, article_requests
+    assert stored(tmp_path) == first
+
+
+def test_new_and_updated_articles_are_fetched_alone(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    sync_cli(config)
+    demo.clear_requests()
+    url = demo.add_article(
+        "harbor", "world", "Harbour pilots train on a new simulator", "<p>Pilots trained all week.</p>"
+    )
+    result = sync_cli(config, "--site", "harbor")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "feeds: 1 ok, 1 not modified, 0 failed; articles: 1 new, 0 updated"
+    )
+    fetched_pages = [r.path for r in demo.requests if r.path not in feed_paths(demo)]
+    assert fetched_pages == [url.split(demo.base_url, 1)[1]]
+    with Store(tmp_path / "store.db") as store:
+        article = store.article(ArticleKey("harbor", "world", article_id(url)))
+        assert article and "Pilots trained all week." in article.markdown
+
+
+def test_kill_mid_run_then_next_sync_completes(tmp_path: Path) -> None:
+    with DemoSite(slow_delay=30) as demo:  # the slow article holds the first sync open
+        config = write_config(tmp_path, demo)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsmirror.cli", "sync", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (tmp_path / "store.db").exists() and len(stored(tmp_path)) >= 10:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the sync finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        partial = len(stored(tmp_path))
+        assert 10 <= partial < len(demo.expected.all_articles())
+
+        demo.slow_delay = 0.2
+        result = sync_cli(config)
+        assert result.returncode == 1  # only the known failures
+        assert sorted(stored(tmp_path)) == sorted(a.url for a in demo.expected.all_articles())
+        db = sqlite3.connect(tmp_path / "store.db")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()
+
+
+def test_read_timeout_on_slow_article_is_one_line_and_the_rest_is_stored(tmp_path: Path) -> None:
+    with DemoSite(slow_delay=3) as demo:
+        config = write_config(tmp_path, demo, read_timeout=0.5, retries=0)
+        result = sync_cli(config)
+        assert result.returncode == 1
+        for url in demo.expected.slow:
+            line = next(line for line in result.stderr.splitlines() if article_id(url) in line and "error" in line)
+            assert "timed out" in line
+        assert len(stored(tmp_path)) == len(demo.expected.all_articles()) - len(demo.expected.slow)
+
+
+def test_sync_filters_and_config_errors(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    result = sync_cli(config, "--site", "nosuch")
+    assert result.returncode == 2 and "no site 'nosuch'" in result.stderr
+    result = sync_cli(config, "--site", "harbor", "--channel", "science")
+    assert result.returncode == 0, result.stderr
+    assert {row["channel"] for row in stored(tmp_path).values()} == {"science"}
+    broken = tmp_path / "broken.toml"
+    broken.write_text(config.read_text("utf-8").replace("concurrency =", "concurency =", 1), "utf-8")
+    result = sync_cli(broken)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {broken}: http.concurency: unknown key (check its spelling)"
