@@ -250,3 +250,19 @@ def test_add_article_changes_the_feed_and_its_etag(client: httpx.Client) -> None
         assert added.url == canonical_url(url) and added.text == "新桥全长八百米，连接南北两岸。"
         # Other channels are untouched, so their conditional GETs still get 304.
         assert client.get(china, headers={"If-None-Match": china_etag}).status_code == 304
+
+
+def test_update_article_changes_its_page_and_feed(client: httpx.Client) -> None:
+    with DemoSite(slow_delay=SLOW) as demo:
+        article = demo.expected.articles[("shanhai", "finance")][2]
+        feed_url = demo.expected.feeds[("shanhai", "finance")]
+        feed_etag = client.get(feed_url).headers["etag"]
+        page_etag = client.get(article.url).headers["etag"]
+        demo.update_article(article.url, title=article.title + "（更新）", body_html="<p>数据已经修订。</p>")
+        assert client.get(feed_url, headers={"If-None-Match": feed_etag}).status_code == 200
+        page = client.get(article.url, headers={"If-None-Match": page_etag})
+        assert page.status_code == 200 and "数据已经修订。" in page.content.decode("gbk")
+        assert article.url in demo.expected.update_marked
+        assert demo.expected.article(article.url).text == "数据已经修订。"
+        with pytest.raises(KeyError):
+            demo.update_article(demo.base_url + "/no/such/article.html", title="x")

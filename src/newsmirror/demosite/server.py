@@ -19,6 +19,7 @@ from newsmirror.demosite.content import Item, Site, load_items, load_sites
 from newsmirror.demosite.expected import Expected, build_expected
 from newsmirror.demosite.render import Renderer, Resource, index_page, not_found_page, static_resources
 from newsmirror.demosite.siteconfig import config_toml
+from newsmirror.models import canonical_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,23 @@ class DemoSite:
             items.insert(0, item)
         self._render(site)
         return self.base_url + item.path
+
+    def update_article(self, url: str, title: str | None = None, body_html: str | None = None) -> None:
+        """Change a published article in place (e.g. add an update marker to its
+        title); its page and its channel's feed change, and so do their ETags."""
+        wanted = canonical_url(url)
+        for site in self.sites:
+            with self._lock:
+                item = next((i for i in self._items[site.id] if canonical_url(self.base_url + i.path) == wanted), None)
+                if item is None:
+                    continue
+                if title is not None:
+                    item.title = title
+                if body_html is not None:
+                    item.body_html, item.blocks = body_html, []
+            self._render(site)
+            return
+        raise KeyError(f"no demo article at {url}")
 
     # -- internals ---------------------------------------------------------------
 
