@@ -97,9 +97,6 @@ class Renderer:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def image_url(self, file: str) -> str:
-        return self.url(self.site.image_dir + file)
-
     def feed_link(self, item: Item, channel: Channel) -> str:
         if item.link == "relative":
             return posixpath.relpath(item.path, posixpath.dirname(channel.path))
@@ -110,13 +107,14 @@ class Renderer:
     # -- article bodies -----------------------------------------------------
 
     def body(self, item: Item) -> str:
-        dress: Callable[[Item], str] = getattr(self, f"_body_{self.site.id}")
-        return dress(item)
-
-    def _blocks(self, item: Item, render: Callable[[Block, int], str]) -> list[str]:
+        """The article as the site serves it: its blocks in the site's markup and
+        mess (one ``_blocks_<site>`` method per site), then the site's footer."""
         if item.body_html and not item.blocks:
-            return [item.body_html]
-        return [render(block, i) for i, block in enumerate(item.blocks)]
+            parts = [item.body_html]  # added at run time with its own HTML
+        else:
+            render: Callable[[Block], str] = getattr(self, f"_blocks_{self.site.id}")(item)
+            parts = [render(block) for block in item.blocks]
+        return "\n".join(parts) + "\n" + self._footer(item)
 
     def _footer(self, item: Item) -> str:
         """What follows the article text: source line, short URL, appeals, tracker."""
@@ -128,7 +126,7 @@ class Renderer:
             script=Markup(_hostile_script(self.site.id)),
         )
 
-    def _body_cgw(self, item: Item) -> str:
+    def _blocks_cgw(self, item: Item) -> Callable[[Block], str]:
         hidden = (
             '<span id="hideid" name="hideid" style="color:red;display:none;"><a href="{}">首发于晨光新闻网</a></span>'
         )
@@ -149,7 +147,7 @@ class Renderer:
                 text = text.replace(tag, link, 1)
             return text
 
-        def render(block: Block, i: int) -> str:
+        def render(block: Block) -> str:
             kind = block[0]
             if kind == "p":
                 state["paragraphs"] += 1
@@ -198,14 +196,13 @@ class Renderer:
                 return _table(block[1], ' border="1" cellpadding="4" style="border-collapse:collapse;width:100%"')
             raise ValueError(f"unknown block {kind!r} in {item.key}")
 
-        footer = self._footer(item)
-        return "\n".join(self._blocks(item, render)) + "\n" + footer
+        return render
 
-    def _body_shanhai(self, item: Item) -> str:
+    def _blocks_shanhai(self, item: Item) -> Callable[[Block], str]:
         state = {"paragraphs": 0}
         depth = item.path.count("/") - 2  # from /shanhai/<channel>/<date>/x.shtml up to /shanhai/
 
-        def render(block: Block, i: int) -> str:
+        def render(block: Block) -> str:
             kind = block[0]
             if kind == "p":
                 state["paragraphs"] += 1
@@ -237,13 +234,12 @@ class Renderer:
                 return _table(block[1], ' class="tb" border="1" style="border-collapse:collapse"')
             raise ValueError(f"unknown block {kind!r} in {item.key}")
 
-        footer = self._footer(item)
-        return "\n".join(self._blocks(item, render)) + "\n" + footer
+        return render
 
-    def _body_harbor(self, item: Item) -> str:
+    def _blocks_harbor(self, item: Item) -> Callable[[Block], str]:
         state = {"paragraphs": 0, "images": 0}
 
-        def render(block: Block, i: int) -> str:
+        def render(block: Block) -> str:
             kind = block[0]
             if kind == "p":
                 state["paragraphs"] += 1
@@ -278,14 +274,13 @@ class Renderer:
                 return _table(block[1], ' class="data-table"')
             raise ValueError(f"unknown block {kind!r} in {item.key}")
 
-        tail = self._footer(item)
-        return "\n".join(self._blocks(item, render)) + "\n" + tail
+        return render
 
-    def _body_qingsong(self, item: Item) -> str:
-        """The body as the feed's content:encoded carries it."""
+    def _blocks_qingsong(self, item: Item) -> Callable[[Block], str]:
+        # The body as the feed's content:encoded carries it.
         state = {"paragraphs": 0}
 
-        def render(block: Block, i: int) -> str:
+        def render(block: Block) -> str:
             kind = block[0]
             if kind == "p":
                 state["paragraphs"] += 1
@@ -312,8 +307,7 @@ class Renderer:
                 return _table(block[1])
             raise ValueError(f"unknown block {kind!r} in {item.key}")
 
-        footer = self._footer(item)
-        return "\n".join(self._blocks(item, render)) + "\n" + footer
+        return render
 
     # -- pages and feeds ------------------------------------------------------
 
