@@ -92,7 +92,9 @@ def unwrap(element: HtmlElement) -> None:
 
 
 def _is_hidden(element: HtmlElement) -> bool:
-    if element.get("hidden") is not None or (element.get("aria-hidden") == "true" and not element.text_content().strip()):
+    if element.get("hidden") is not None or (
+        element.get("aria-hidden") == "true" and not element.text_content().strip()
+    ):
         return True
     style = element.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
@@ -118,12 +120,14 @@ def _best_from_srcset(srcset: str) -> str:
 
 def _resolve_image(img: HtmlElement) -> None:
     """Give a lazy-loaded image its real address in ``src``."""
+    # A lazy-loading attribute names the real image; src is then a placeholder
+    # or a low-resolution preview.
+    for attr in _LAZY_SRC_ATTRS:
+        if img.get(attr, "").strip():
+            img.set("src", img.get(attr).strip())
+            return
     src = (img.get("src") or "").strip()
     if not src or _PLACEHOLDER_SRC.search(src):
-        for attr in _LAZY_SRC_ATTRS:
-            if img.get(attr, "").strip():
-                img.set("src", img.get(attr).strip())
-                return
         srcset = img.get("data-srcset") or img.get("srcset")
         if srcset:
             best = _best_from_srcset(srcset)
@@ -273,7 +277,8 @@ def _join_cjk(match: re.Match[str]) -> str:
 _EMPTY_BLOCK = re.compile(
     r"<(p|div|span|li|blockquote|h[1-6]|figure|figcaption|strong|em|b|i|a)>(\s|&nbsp;|<br>)*</\1>"
 )
-_BLANK_LINES = re.compile(r"\n\s*\n+")
+_PRE = re.compile(r"(<pre>.*?</pre>)", re.S)
+_LAYOUT_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
 
 
 def _tidy(html: str) -> str:
@@ -282,7 +287,11 @@ def _tidy(html: str) -> str:
         previous = html
         html = _EMPTY_BLOCK.sub("", html)
     html = _BROKEN_CJK.sub(_join_cjk, html)
-    return _BLANK_LINES.sub("\n", html).strip()
+    # Other line breaks from the source layout are plain spaces (except in <pre>).
+    parts = _PRE.split(html)
+    for i in range(0, len(parts), 2):
+        parts[i] = _LAYOUT_BREAK.sub(" ", parts[i])
+    return "".join(parts).strip()
 
 
 def clean_tree(

@@ -71,8 +71,15 @@ class _Converter(MarkdownConverter):
 
 _BLANK_RUN = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
-# A hard line break that opens or closes a paragraph breaks nothing.
-_EDGE_BREAK = re.compile(r"(^|\n\n)\\\n|\\\n(?=\n|$)")
+# A hard line break alone on its line, or closing a paragraph, breaks nothing.
+_EMPTY_BREAK = re.compile(r"^\\\n", re.M)
+_END_BREAK = re.compile(r"\\\n(?=\n|$)")
+# Spaces that open a paragraph come from the source layout (list and code
+# indentation never follows a blank line with fewer than four spaces).
+_PARAGRAPH_INDENT = re.compile(r"(^|\n\n) {1,3}(?=\S)")
+# markdownify strips paragraphs with str.strip(), which eats the full-width
+# spaces that indent Chinese paragraphs; they travel as a stand-in instead.
+_FULL_WIDTH_SPACE, _STAND_IN = "\u3000", "\ue000"
 
 
 def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks = "plain") -> str:
@@ -89,8 +96,13 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
         table_infer_header=True,
         bs4_options="lxml",
     )
-    markdown = converter.convert(html)
+    markdown = converter.convert(html.replace(_FULL_WIDTH_SPACE, _STAND_IN))
     markdown = _TRAILING_SPACE.sub("\n", markdown)
-    markdown = _EDGE_BREAK.sub(r"\1", markdown)
-    markdown = _BLANK_RUN.sub("\n\n", markdown)
-    return markdown.strip() + "\n" if markdown.strip() else ""
+    markdown = _EMPTY_BREAK.sub("", markdown)
+    markdown = _END_BREAK.sub("\n", markdown)
+    markdown = (
+        _PARAGRAPH_INDENT.sub(r"\1", _BLANK_RUN.sub("\n\n", markdown))
+        .strip("\n\t ")
+        .replace(_STAND_IN, _FULL_WIDTH_SPACE)
+    )
+    return markdown + "\n" if markdown.strip() else ""

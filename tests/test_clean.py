@@ -1,0 +1,126 @@
+"""Sanitising an article body: each kind of junk, on small pages written for the tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsmirror.clean import clean_html
+
+BASE = "https://news.example.com/world/2026/03/09/story.html"
+
+
+def clean(fragment: str, **rules: list[str]) -> str:
+    return clean_html(fragment, BASE, generic=False, **rules)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        "<style>p{color:red}</style>",
+        "<iframe src='https://ads.example.net/x'></iframe>",
+        "<p onclick='steal()' onmouseover='steal()'>正文</p>",
+        "<a href='javascript:steal()'>正文</a>",
+        "<img src='x.jpg' onerror='steal()'>",
+        "<object data='x.swf'></object><embed src='x.swf'>",
+        "<form action='/x'><input name='q' value='kzg.io/x'><button>go</button></form>",
+    ],
+)
+def test_nothing_executable_survives(hostile: str) -> None:
+    html = clean(f"<p>新闻正文。</p>{hostile}")
+    for marker in ("<script", "<style", "<iframe", "onclick", "onmouseover", "onerror", "javascript:", "<object",
+                   "<embed", "<input", "<form", "<button", "steal", "alert", "color:red"):  # fmt: skip
+        assert marker not in html
+    assert "新闻正文" in html
+
+
+def test_hidden_elements_are_dropped() -> None:
+    html = clean(
+        "<p>正文一<span id='hideid' style='color:red;display:none;'>看中国版权</span></p>"
+        "<div style='visibility: hidden'>隐藏块</div><p hidden>隐藏段</p><p>正文二</p>"
+    )
+    assert "正文一" in html and "正文二" in html
+    for hidden in ("看中国版权", "隐藏块", "隐藏段"):
+        assert hidden not in html
+
+
+def test_site_remove_selectors_and_block_phrases() -> None:
+    html = clean(
+        "<p>正文。</p><div id='txt-mid1-t21-2017'><a href='/promo'>推广视频</a></div>"
+        "<p>本文短网址: <input value='http://kzg.io/x'> 版权所有，任何形式转载需授权。</p>"
+        "<div><hr>【诚征荣誉会员】溪流能够汇成大海，小善可以成就大爱。</div><p>结尾段。</p>",
+        remove=["div[id^=txt-mid]"],
+        drop_blocks_matching=["本文短网址", "诚征荣誉会员"],
+    )
+    assert "正文。" in html and "结尾段。" in html
+    for junk in ("推广视频", "本文短网址", "版权所有", "诚征荣誉会员", "溪流"):
+        assert junk not in html
+
+
+def test_block_phrase_drops_only_the_innermost_block() -> None:
+    html = clean("<div><p>第一段正文。</p><p>责任编辑：王五</p></div>", drop_blocks_matching=["责任编辑"])
+    assert "第一段正文" in html and "责任编辑" not in html
+
+
+def test_generic_boilerplate_is_dropped_without_rules() -> None:
+    html = clean_html(
+        "<p>A real paragraph about the harbour strike and its end after a long week.</p>"
+        "<p>Sign up for our newsletter to get the day's news.</p><p>© Copyright 2026. All rights reserved.</p>"
+        "<p>本文短网址: http://kzg.io/x</p>",
+        BASE,
+    )
+    assert "harbour strike" in html
+    for junk in ("newsletter", "All rights reserved", "本文短网址"):
+        assert junk not in html
+
+
+def test_generic_phrase_spares_a_long_paragraph() -> None:
+    long = "The court heard that the label printed 'all rights reserved' on every copy. " * 6
+    assert "label printed" in clean_html(f"<p>{long}</p>", BASE)
+
+
+def test_odd_tags_unwrapped_pseudo_links_become_text_and_styles_go() -> None:
+    html = clean(
+        "<p style='text-indent:2em'><ok>中共</ok>中央外事办主任"
+        "<ok><span href='https://www.example.com/tag/王毅' target='_blank'>王毅</span></ok>抵达莫斯科。</p>"
+    )
+    assert html == "<p>中共中央外事办主任王毅抵达莫斯科。</p>"
+
+
+def test_urls_made_absolute() -> None:
+    html = clean(
+        "<p><a href='/news/a.html'>甲</a><a href='//cdn.example.com/b.html'>乙</a><a href='c.html'>丙</a>"
+        "<img src='/pic/1.jpg' alt='图'></p>"
+    )
+    assert 'href="https://news.example.com/news/a.html"' in html
+    assert 'href="https://cdn.example.com/b.html"' in html
+    assert 'href="https://news.example.com/world/2026/03/09/c.html"' in html
+    assert 'src="https://news.example.com/pic/1.jpg"' in html
+
+
+def test_tracking_pixels_are_removed() -> None:
+    html = clean(
+        "<p>正文<img src='https://track.example.net/p.gif' width='1' height='1'>"
+        "<img src='/stats/pixel.gif' style='width:1px;height:1px'>"
+        "<img src='https://track.example.net/q.gif' width='0' height='0'></p><p><img src='/pic/real.jpg'></p>"
+    )
+    assert "track.example.net" not in html and "pixel.gif" not in html
+    assert "https://news.example.com/pic/real.jpg" in html
+
+
+def test_lazy_images_resolved() -> None:
+    html = clean(
+        "<p><img src='/static/grey.gif' data-src='/pic/lazy.jpg' alt='懒加载'></p>"
+        "<p><img data-srcset='/pic/s.jpg 320w, /pic/l.jpg 1280w' alt='srcset'></p>"
+        "<p><img src='data:image/gif;base64,R0lGOD' class='lazy'>"
+        "<noscript><img src='/pic/noscript.jpg' alt='noscript'></noscript></p>"
+    )
+    assert 'src="https://news.example.com/pic/lazy.jpg"' in html
+    assert 'src="https://news.example.com/pic/l.jpg"' in html
+    assert 'src="https://news.example.com/pic/noscript.jpg"' in html
+    assert "grey.gif" not in html and "data:" not in html and "noscript>" not in html
+
+
+def test_chinese_line_breaks_join_and_full_width_spaces_stay() -> None:
+    html = clean("<p>　　第一行\n   继续，<b>\n 重点 </b>\n  说明。\nEnglish\n words</p>")
+    assert html == "<p>　　第一行继续，<b>重点</b>说明。 English words</p>"
