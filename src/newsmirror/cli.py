@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
-from newsmirror.publish import PublishResult
+
+if TYPE_CHECKING:
+    from newsmirror.store import Store
 
 # Exit codes, documented in the README.
 EXIT_OK = 0
@@ -21,7 +25,7 @@ EXIT_BUSY = 3  # another run holds the lock
 
 app = typer.Typer(
     help="Keep a readable, shareable mirror of news sites: sync feeds into a store, "
-    "build Markdown and HTML pages from it, publish them to git remotes.",
+    "build Markdown pages from it, publish them to git remotes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -70,8 +74,88 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     )
 
 
-@app.command()
-def sync(
+@contextmanager
+def locked(cfg: Config) -> Iterator[None]:
+    """Hold the run lock, or exit at once if another run holds it."""
+    from newsmirror.lock import LockBusy, run_lock
+
+    held = ExitStack()
+    try:
+        held.enter_context(run_lock(cfg.store_path))
+    except LockBusy as exc:
+        fail(str(exc), EXIT_BUSY)
+    with held:
+        yield
+
+
+def open_store(cfg: Config) -> Store:
+    from newsmirror.store import Store, StoreError
+
+    try:
+        return Store(cfg.store_path)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: Sequence[str] = ()) -> bool:
+    from newsmirror.progress import SyncDisplay
+    from newsmirror.sync import select_channels, sync
+
+    try:
+        chosen = select_channels(cfg, sites, channels)
+    except ValueError as exc:
+        fail(f"{exc}; see 'newsmirror check'")
+    with SyncDisplay(console, len(chosen)) as display:
+        summary = asyncio.run(sync(cfg, store, sites=sites, channels=channels, progress=display))
+    console.print(
+        f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
+        f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
+        f"{summary.failed} failed"
+    )
+    return summary.ok
+
+
+def build_stage(cfg: Config, store: Store) -> bool:
+    from newsmirror.build import BuildError, build
+    from newsmirror.progress import StageDisplay
+
+    try:
+        with StageDisplay(console) as display:
+            result = build(cfg, store, progress=display)
+    except BuildError as exc:
+        fail(str(exc))
+    for error in result.errors:
+        console.print(f"[red]error:[/red] {error}", markup=True)
+    console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
+    return result.ok
+
+
+def publish_stage(cfg: Config) -> bool:
+    """Commit and push; print the commit, then one line per remote."""
+    from newsmirror.publish import PublishError, publish
+
+    try:
+        result = publish(cfg)
+    except PublishError as exc:
+        fail(str(exc))
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
+    console.print(result.describe(), markup=False)
+    if not result.remotes:
+        console.print("no [[remote]] in the config: committed locally only", markup=False)
+    for remote in result.remotes:
+        line = remote.describe()
+        console.print(f"[red]error:[/red] {line}" if not remote.ok else line, markup=not remote.ok)
+    return result.ok
+
+
+def finish(ok: bool) -> None:
+    if not ok:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command("sync")
+def sync_command(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     site: Annotated[list[str], typer.Option("--site", "-s", help="Only this site (repeatable).")] = [],  # noqa: B006
     channel: Annotated[list[str], typer.Option("--channel", help="Only this channel (repeatable).")] = [],  # noqa: B006
@@ -79,116 +163,62 @@ def sync(
     """Fetch every channel's feed and its new or updated articles into the store.
 
     Exits 0 when everything succeeded, 1 when some feeds or articles failed
-    (they are retried by the next sync), 2 on a config error.
+    (they are retried by the next sync), 2 on a config error, 3 when a run is
+    still going.
     """
-    from newsmirror.progress import SyncDisplay
-    from newsmirror.store import Store, StoreError
-    from newsmirror.sync import select_channels
-    from newsmirror.sync import sync as run_sync
-
     cfg = load(config)
-    try:
-        chosen = select_channels(cfg, site, channel)
-    except ValueError as exc:
-        fail(f"{exc}; see 'newsmirror check -c {config}'")
-    try:
-        store = Store(cfg.store_path)
-    except StoreError as exc:
-        fail(str(exc))
-    with store, SyncDisplay(console, len(chosen)) as display:
-        summary = asyncio.run(run_sync(cfg, store, sites=site, channels=channel, progress=display))
-    console.print(
-        f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
-        f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
-        f"{summary.failed} failed"
-    )
-    if not summary.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    with locked(cfg), open_store(cfg) as store:
+        finish(sync_stage(cfg, store, site, channel))
 
 
-@app.command()
-def build(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+@app.command("build")
+def build_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Render the store into the output tree: article pages, QR codes, indexes, most read, home.
 
     Only files whose content changes are written; pages that left the kept set
     are removed. Exits 0 on success, 1 when some article could not be rendered,
     2 on a config or store error, 3 when a run is still going.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from newsmirror.build import BuildError
-    from newsmirror.build import build as build_tree
-    from newsmirror.lock import LockBusy, run_lock
-    from newsmirror.store import Store, StoreError
-
     cfg = load(config)
     if not cfg.store_path.exists():
         fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
-    bar = Progress(
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    tasks: dict[str, int] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
-    try:
-        with run_lock(cfg.store_path), Store(cfg.store_path) as store, bar:
-            result = build_tree(cfg, store, progress=progress)
-    except LockBusy as exc:
-        fail(str(exc), EXIT_BUSY)
-    except (BuildError, StoreError) as exc:
-        fail(str(exc))
-    for error in result.errors:
-        console.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
-    console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
-    if not result.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    with locked(cfg), open_store(cfg) as store:
+        finish(build_stage(cfg, store))
 
 
-def report_publish(result: PublishResult) -> None:
-    """Print what a publish did: the commit, then one line per remote."""
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, soft_wrap=True)
-    console.print(result.describe(), markup=False)
-    if not result.remotes:
-        console.print("no [[remote]] in the config: committed locally only", markup=False)
-    for remote in result.remotes:
-        line = remote.describe()
-        console.print(f"[red]error:[/red] {line}" if not remote.ok else line, markup=not remote.ok, soft_wrap=True)
-
-
-@app.command()
-def publish(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+@app.command("publish")
+def publish_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Commit the output tree (if it changed) and push it to every remote in the config.
 
     Exits 0 when every remote has the commit, 1 when some remote failed (the
     next publish pushes what it missed), 2 when nothing could be published,
     3 when a run is still going.
     """
-    from newsmirror.lock import LockBusy, run_lock
-    from newsmirror.publish import PublishError
-    from newsmirror.publish import publish as publish_tree
-
     cfg = load(config)
-    try:
-        with run_lock(cfg.store_path):
-            result = publish_tree(cfg)
-    except LockBusy as exc:
-        fail(str(exc), EXIT_BUSY)
-    except PublishError as exc:
-        fail(str(exc))
-    report_publish(result)
-    if not result.ok:
-        raise typer.Exit(EXIT_PARTIAL)
+    with locked(cfg):
+        finish(publish_stage(cfg))
+
+
+@app.command("run")
+def run_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Sync, build and publish in one go, under a lock: what a timer calls.
+
+    A timer firing while a run is still going exits at once with status 3.
+    What a failed feed, article or remote missed is done by the next run; the
+    build and publish go ahead with everything that was stored. Exits 0 when
+    every step succeeded, 1 when some feed, article or remote failed.
+    """
+    cfg = load(config)
+    finish(run_all(cfg))
+
+
+def run_all(cfg: Config) -> bool:
+    """Sync, build and publish under the run lock; True when every step succeeded."""
+    with locked(cfg), open_store(cfg) as store:
+        synced = sync_stage(cfg, store)
+        built = build_stage(cfg, store)
+        published = publish_stage(cfg)
+    return synced and built and published
 
 
 _COUNTER_HELP = (
@@ -300,6 +330,56 @@ def counter(
         serve(cfg.store_path, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
     except CounterError as exc:
         fail(str(exc))
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Where the demo mirror goes.")] = Path("demo-mirror"),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the sample sites.")] = 8700,
+) -> None:
+    """Mirror the bundled sample news sites, served on 127.0.0.1, into ./demo-mirror.
+
+    Serves the sample sites, syncs them into demo-mirror/newsmirror.db, builds the
+    Markdown mirror in demo-mirror/mirror and publishes it to the local bare
+    repository demo-mirror/remote.git, then stops. Needs no internet. Run again,
+    it fetches nothing new (the sample sites answer 304), writes no file and makes
+    no commit.
+    """
+    from newsmirror.config import parse_config
+    from newsmirror.demosite import DemoSite
+    from newsmirror.publish import PublishError, init_bare
+
+    folder = folder.resolve()
+    remote = folder / "remote.git"
+    try:
+        site = DemoSite(port=port, slow_delay=1.0)
+    except OSError as exc:
+        fail(f"cannot serve the sample sites on 127.0.0.1:{port}: {exc.strerror or exc}; pass another --port")
+    with site:
+        text = site.config_toml(output="mirror", store="newsmirror.db")
+        text += f'\n[[remote]]\nname = "local"\nurl = "{remote.as_posix()}"\n'
+        config = folder / DEFAULT_CONFIG
+        try:
+            cfg = parse_config(text, str(config), folder)
+        except ConfigError as exc:
+            fail(str(exc))
+        folder.mkdir(parents=True, exist_ok=True)
+        if not config.exists() or config.read_text("utf-8") != text:
+            config.write_text(text, "utf-8")
+        try:
+            init_bare(remote, cfg.mirror.branch)
+        except PublishError as exc:
+            fail(str(exc))
+        console.print(f"serving the sample news sites at {site.base_url}; mirroring them into {folder}")
+        ok = run_all(cfg)
+    console.print(
+        f"\nThe mirror is in {folder / 'mirror'}: start with {folder / 'mirror' / 'README.md'}.\n"
+        f"It was published to {remote} (see: git -C {remote} log --stat -1).\n"
+        f"Its config is {config}; try 'newsmirror build --config {config}' after editing it."
+    )
+    if not ok:
+        # The sample sites hold a broken feed and a missing article on purpose.
+        console.print("(the errors above are the sample sites' deliberate faults: a malformed feed, a 404)")
 
 
 @app.command("demo-site")

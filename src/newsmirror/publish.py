@@ -144,6 +144,15 @@ def publish(config: Config, *, push_timeout: float = PUSH_TIMEOUT) -> PublishRes
     return result
 
 
+def init_bare(path: Path, branch: str) -> bool:
+    """Create a bare repository to push to (the demo's stand-in for GitHub); False if it exists."""
+    if (path / "HEAD").exists():
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    _Git(path).run("init", "--quiet", "--bare", f"--initial-branch={branch}")
+    return True
+
+
 class _Git:
     """Runs git in the output tree, and only there."""
 
