@@ -485,6 +485,9 @@ def copy_element(element: HtmlElement) -> HtmlElement:
     return clone
 
 
+# Less text than this is a menu or a teaser, not an article.
+_MIN_GENERIC_TEXT = 20
+
 # trafilatura's fast mode (no second-opinion extractors) is taken when its
 # text holds at least this share of what the page's own markup promises.
 _FAST_ENOUGH = 0.7
@@ -567,7 +570,7 @@ def extract_article(
         generic = False
     else:
         body = _generic_body(root, url, meta)
-        if body is None:
+        if body is None or len(_key(body)) < _MIN_GENERIC_TEXT:
             raise ExtractionError("no article text found on the page")
         generic = True
     if meta.published is None:

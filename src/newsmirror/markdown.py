@@ -72,7 +72,7 @@ class _Converter(MarkdownConverter):
 _BLANK_RUN = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 # A hard line break alone on its line, or closing a paragraph, breaks nothing.
-_EMPTY_BREAK = re.compile(r"^\\\n", re.M)
+_EMPTY_BREAK = re.compile(r"^[ \t]*\\\n", re.M)
 _END_BREAK = re.compile(r"\\\n(?=\n|$)")
 # Spaces that open a paragraph come from the source layout (list and code
 # indentation never follows a blank line with fewer than four spaces).

@@ -1,0 +1,251 @@
+"""Article extraction: site rules, generic extraction, metadata, the sample sites and the `extract` command."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from newsmirror.charset import decode
+from newsmirror.cli import app
+from newsmirror.config import parse_config
+from newsmirror.demosite import DemoSite
+from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
+
+PAGES = Path(__file__).parent / "pages"
+EN_URL = "https://www.harbourtimes.example/world/2026/03/09/ferry-strike"
+ZH_URL = "https://www.chenguang.example/news/gb/2026/03/09/1031320.html"
+ZH_RULES = SiteRules(
+    content="div.article_right",
+    remove=["#hideid", "div[id^=txt-mid]", "input"],
+    drop_blocks_matching=["本文短网址", "诚征荣誉会员"],
+)
+ZH_JUNK = ("首发于晨光新闻网", "晨光推荐", "本文短网址", "cg.io", "版权所有", "严禁建立镜像网站", "诚征荣誉会员",
+           "荣誉会员", "membership.gif", "pixel.gif", "tracker.example.net", "相关新闻", "广告合作",
+           "首页")  # fmt: skip
+EN_JUNK = ("cookies", "Share on", "Sign up", "newsletter", "Related articles", "Night trains", "Comments",
+           "Great news", "All rights reserved", "pixel.gif", "Privacy", "Home", "steal", "Nadia Okafor")  # fmt: skip
+
+
+def page(name: str) -> str:
+    return (PAGES / name).read_text("utf-8")
+
+
+def assert_clean_markdown(markdown: str) -> None:
+    assert "<" not in markdown and "\n\n\n" not in markdown and "style" not in markdown
+
+
+@pytest.mark.parametrize("rules", [ZH_RULES, None], ids=["site-rules", "generic"])
+def test_chinese_page(rules: SiteRules | None) -> None:
+    article = extract_article(page("chenguang-zh.html"), ZH_URL, rules)
+    assert article.title == "维斯堡气候会议闭幕 二十国签署防洪协定"
+    assert article.author == "林远"
+    assert article.published == datetime(2026, 3, 9, 13, 10, tzinfo=UTC)  # 21:10 in Beijing
+    md = article.markdown
+    assert "为期五天的维斯堡气候会议9日晚间闭幕，二十个沿海国家的代表签署了一份防洪协定" in md
+    assert "#### 协定的主要内容" in md
+    assert "　　据悉，协定将于明年一月生效" in md  # full-width indent kept
+    assert (
+        "![签署仪式现场](https://img.chenguang.example/pic/2026/3-9/sign.jpg)\n\n签署仪式现场。（图片来源：晨光新闻）"
+        in md
+    )
+    assert "(https://www.chenguang.example/pic/2026/3-9/map-large.png)" in md  # lazy image's real address
+    assert "# 维斯堡" not in md  # the title is not repeated in the body
+    assert_clean_markdown(md)
+    for junk in ZH_JUNK:
+        assert junk not in md and junk not in article.html and junk not in article.text, junk
+
+
+def test_english_page_generic() -> None:
+    article = extract_article(page("harbour-en.html"), EN_URL, outbound_links="keep")
+    assert article.title == "Ferry workers vote to end strike after pay deal"
+    assert article.author == "Nadia Okafor"
+    assert article.published == datetime(2026, 3, 9, 16, 20, tzinfo=UTC)
+    assert article.lead_image == "https://www.harbourtimes.example/media/ferry.jpg"
+    assert article.lead_caption == "A ferry leaves the north pier"
+    md = article.markdown
+    assert md.startswith("Ferry workers on the northern routes voted on Monday")
+    assert "![The north pier at dawn](https://www.harbourtimes.example/media/pier.jpg)\n\n" in md
+    assert "*Commuters waited at the north pier during the strike.*" in md
+    assert "[earlier talks](https://www.harbourtimes.example/world/earlier-talks)" in md
+    assert "## What changes for passengers" in md
+    assert "- Season tickets are extended by eleven days." in md
+    assert "> We are glad to be back" in md
+    assert "| North pier | 5:40 |" in md
+    assert md.rstrip().endswith("when ferries do not run.")
+    assert_clean_markdown(md)
+    for junk in EN_JUNK:
+        assert junk not in md and junk not in article.text, junk
+    # The text is the running prose: no captions, no Markdown.
+    assert "Commuters waited" not in article.text and "![" not in article.text
+    assert "Services resume on Wednesday morning." in article.text
+
+
+def test_metadata_from_opengraph_and_htmldate() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of a plain article with no structured data at all, only text.</p>" for i in range(8)
+    )
+    html = (
+        "<html><head><title>Plain page</title><meta property='og:title' content='The OG title'>"
+        "<meta property='og:image' content='/img/lead.png'></head>"
+        f"<body><article><h1>The OG title</h1>{body}</article></body></html>"
+    )
+    article = extract_article(html, "https://blog.example.org/2025/11/20/plain-page/")
+    assert article.title == "The OG title"
+    assert article.lead_image == "https://blog.example.org/img/lead.png"
+    assert article.published == datetime(2025, 11, 20, tzinfo=UTC)  # htmldate, from the URL
+    assert article.markdown.startswith("Paragraph 0 of a plain article")
+    assert "The OG title" not in article.markdown
+
+
+def test_json_ld_articlebody_brings_back_what_fast_extraction_missed() -> None:
+    paragraphs = [f"Sentence number {i} belongs to the article body and carries its own words." for i in range(12)]
+    html = (
+        "<html><head><script type='application/ld+json'>"
+        + json.dumps({"@type": "NewsArticle", "headline": "H", "articleBody": " ".join(paragraphs)})
+        + "</script></head><body><div itemprop='articleBody'>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</div></body></html>"
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert all(p in article.text for p in paragraphs)
+
+
+def test_extract_fragment_applies_rules_and_cleaning() -> None:
+    fragment = (
+        "<p>正文第一段。<span id='hideid' style='display:none'>首发于某站</span></p>"
+        "<div id='txt-mid1'>推广</div><p>喜欢本文请转发。</p><p><img src='//img.example.com/a.jpg' alt='图'></p>"
+    )
+    rules = SiteRules(remove=["#hideid", "div[id^=txt-mid]"], drop_blocks_matching=["喜欢本文请"])
+    article = extract_fragment(fragment, "https://blog.example.com/p/1.html", rules)
+    assert article.title == "" and article.published is None
+    assert article.markdown == "正文第一段。\n\n![图](https://img.example.com/a.jpg)\n"
+
+
+def test_extraction_errors_say_why() -> None:
+    with pytest.raises(ExtractionError, match="empty page"):
+        extract_article("  ", "https://example.com/")
+    with pytest.raises(ExtractionError, match=r"content selector 'div\.missing'"):
+        extract_article(page("chenguang-zh.html"), ZH_URL, SiteRules(content="div.missing"))
+    with pytest.raises(ExtractionError, match="no article"):
+        extract_article("<html><body><nav><a href='/'>Home</a></nav></body></html>", "https://example.com/")
+    with pytest.raises(ExtractionError, match="no content"):
+        extract_fragment("", "https://example.com/")
+
+
+def test_rules_from_site_config() -> None:
+    config = parse_config(
+        '[[site]]\nid = "kzg"\nname = "看中国"\ncontent = "div.article_right"\n'
+        'remove = ["#hideid"]\ndrop_blocks_matching = ["本文短网址"]\n'
+    )
+    assert SiteRules.from_site(config.site("kzg")) == SiteRules("div.article_right", ["#hideid"], ["本文短网址"])
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoSite:
+    with DemoSite() as site:
+        yield site
+
+
+def test_sample_sites_pages(demo: DemoSite) -> None:
+    """Every article page of the sample sites, fetched over HTTP, with the config the sites come with."""
+    config = parse_config(demo.config_toml())
+    expected = demo.expected
+    checked = 0
+    with httpx.Client() as client:
+        for wanted in expected.all_articles():
+            site = config.site(wanted.site)
+            if site.body_from_feed:
+                continue
+            response = client.get(wanted.url)
+            page_text = decode(response.content, response.headers.get("content-type"))
+            article = extract_article(page_text, wanted.url, SiteRules.from_site(site))
+            assert article.title == wanted.title
+            assert wanted.text in article.text, wanted.url
+            assert article.published == wanted.published.astimezone(UTC)
+            if wanted.author:
+                assert article.author == wanted.author
+            for image in wanted.images:
+                assert f"]({image})" in article.markdown, (wanted.url, image)
+            for junk in [*expected.boilerplate[wanted.site], expected.tracker]:
+                assert junk not in article.markdown and junk not in article.html, (wanted.url, junk)
+            assert_clean_markdown(article.markdown)
+            checked += 1
+    assert checked >= 20
+
+
+def test_sample_site_feed_content(demo: DemoSite) -> None:
+    config = parse_config(demo.config_toml())
+    expected = demo.expected
+    site = config.site(expected.feed_content_site)
+    channel = site.channels[0]
+    feed = feedparser.parse(httpx.get(expected.feeds[(site.id, channel.id)]).content)
+    for entry in feed.entries:
+        wanted = expected.article(entry.link)
+        article = extract_fragment(entry.content[0].value, entry.link, SiteRules.from_site(site))
+        assert wanted.text in article.text
+        for junk in expected.boilerplate[site.id]:
+            assert junk not in article.markdown, junk
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_command_prints_one_page(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["extract", str(PAGES / "chenguang-zh.html"), "--url", ZH_URL])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# 维斯堡气候会议闭幕 二十国签署防洪协定\n\n![签署仪式现场]")
+    assert "本文短网址" not in result.stdout
+
+
+def test_command_does_a_folder_of_gzipped_pages(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "en.html.gz").write_bytes(gzip.compress((PAGES / "harbour-en.html").read_bytes()))
+    (pages / "zh.html").write_bytes((PAGES / "chenguang-zh.html").read_text("utf-8").encode("gb18030"))
+    (pages / "notes.txt").write_text("not a page")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["extract", str(pages), "--out", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["en.json", "zh.json"]
+    en = json.loads((out / "en.json").read_text("utf-8"))
+    assert en["title"] == "Ferry workers vote to end strike after pay deal"
+    assert en["author"] == "Nadia Okafor" and en["published"] == "2026-03-09T16:20:00+00:00"
+    assert en["lead_image"] == "https://www.harbourtimes.example/media/ferry.jpg"
+    zh = json.loads((out / "zh.json").read_text("utf-8"))  # GB18030 bytes under a utf-8 meta: detected
+    assert "二十个沿海国家的代表签署了一份防洪协定" in zh["markdown"]
+
+
+def test_command_uses_a_sites_rules_from_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "newsmirror.toml"
+    config.write_text(
+        '[[site]]\nid = "cg"\nname = "晨光"\ncontent = "div.article_right"\nremove = ["#hideid"]\n'
+        'drop_blocks_matching = ["本文短网址", "诚征荣誉会员", "来源"]\n',
+        "utf-8",
+    )
+    args = ["extract", str(PAGES / "chenguang-zh.html"), "--url", ZH_URL, "--config", str(config), "-f", "text"]
+    result = CliRunner().invoke(app, [*args, "--site", "cg"])
+    assert result.exit_code == 0, result.output
+    assert "来源" not in result.stdout and "协定规定" in result.stdout
+    result = CliRunner().invoke(app, [*args, "--site", "nope"])
+    assert result.exit_code == 2 and "no site 'nope'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.html"], "no such file or folder"),
+        ([str(PAGES), "--format", "pdf"], "--format 'pdf'"),
+        ([str(PAGES)], "pass --out OUTDIR"),
+    ],
+)
+def test_command_usage_errors(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["extract", *args])
+    assert result.exit_code == 2
+    assert message in result.output
