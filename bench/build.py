@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsmirror.build import build
+from newsmirror.build.qr import qr_png
 from newsmirror.config import parse_config
 from newsmirror.models import Article
 from newsmirror.store import Store
@@ -84,21 +85,22 @@ def timed(label: str, func) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="articles in the store (default 10000)")
+    parser.add_argument("--dir", type=Path, default=None, help="make the temporary folder here (default: $TMPDIR)")
     args = parser.parse_args()
     start = datetime(2026, 1, 1, tzinfo=UTC)
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
         config = make_config(root, args.n)
         store = Store(config.store_path)
         for i in range(args.n):
             store.save_article(article(i, start))
-        print(f"{args.n} articles in {SITES * CHANNELS_PER_SITE} channels; {os.cpu_count()} CPUs")
+        print(f"{args.n} articles in {SITES * CHANNELS_PER_SITE} channels; {os.cpu_count()} CPUs; in {root}")
 
         base = timed("baseline (read+write)", lambda: baseline(store, config, root / "baseline"))
 
-        # When each stage last reported: the stages run one after another (QR codes
-        # are drawn in worker processes meanwhile, so the pages stage overlaps them).
+        # When each stage last reported, counted from the build's start. QR codes
+        # are drawn in worker processes while the pages are rendered.
         stage_end: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -106,10 +108,18 @@ def main() -> None:
 
         build_start = time.perf_counter()
         full = timed("full build", lambda: build(config, store, progress=progress))
-        previous = build_start
         for stage, end in stage_end.items():
-            print(f"  until {stage:<14} done {end - previous:7.3f} s")
-            previous = end
+            print(f"  {stage:<10} done at {end - build_start:7.3f} s")
+        sample = [f"{config.mirror.base_url}/pages/s0/c0/{i}.md" for i in range(300)]
+        start_qr = time.perf_counter()
+        for url in sample:
+            qr_png(url)
+        per_code = (time.perf_counter() - start_qr) / len(sample)
+        cpus = os.cpu_count() or 1
+        print(
+            f"  one QR code takes {per_code * 1000:.2f} ms of one CPU: {args.n} codes need {per_code * args.n:.1f} "
+            f"CPU-s, at least {per_code * args.n / cpus:.1f} s on {cpus} CPUs"
+        )
         noop = timed("no-change rebuild", lambda: build(config, store))
         store.save_article(article(args.n, start))
         one = timed("one-new rebuild", lambda: build(config, store))

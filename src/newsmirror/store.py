@@ -95,7 +95,8 @@ def _iso(moment: datetime) -> str:
 
 
 def _parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat reads the "Z" of _iso as UTC, some 10x faster than strptime (a build reads every date).
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _article(row: sqlite3.Row) -> Article:

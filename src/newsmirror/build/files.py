@@ -27,6 +27,7 @@ class UnsafePathError(ValueError):
 class OutputTree:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self._root = str(self.root)
         self._safe_dirs: set[Path] = set()
         for name in MANAGED_DIRS:
             if (self.root / name).is_symlink():
@@ -34,12 +35,15 @@ class OutputTree:
 
     def path(self, rel: str) -> Path:
         """The absolute path of a managed file, refusing anything outside the managed subtrees."""
+        return Path(self._absolute(rel))
+
+    def _absolute(self, rel: str) -> str:
         parts = rel.split("/")
         if rel != HOME and (
             len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(_SEGMENT.match(p) for p in parts[1:])
         ):
             raise UnsafePathError(f"{rel!r} is not a path the build manages")
-        return self.root.joinpath(*parts)
+        return os.path.join(self._root, rel)
 
     def _ensure_dir(self, directory: Path) -> None:
         if directory in self._safe_dirs:
@@ -52,13 +56,14 @@ class OutputTree:
 
     def stat(self, rel: str) -> os.stat_result | None:
         try:
-            return os.stat(self.path(rel), follow_symlinks=False)
+            return os.stat(self._absolute(rel), follow_symlinks=False)
         except FileNotFoundError:
             return None
 
     def read(self, rel: str) -> bytes | None:
         try:
-            return self.path(rel).read_bytes()
+            with open(self._absolute(rel), "rb") as handle:
+                return handle.read()
         except (FileNotFoundError, IsADirectoryError):
             return None
 
