@@ -387,3 +387,24 @@ def test_a_fresh_checkout_with_new_mtimes_is_recognised_and_same_size_edits_are_
     assert result.written == [page.relative_to(out).as_posix()]
     assert page.read_bytes() == original
     assert (out / article(0).key.path).with_suffix(".png").stat().st_mtime_ns == 1_000_000_000
+
+
+def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from newsmirror.cli import app
+
+    toml = tmp_path / "newsmirror.toml"
+    toml.write_text(
+        '[mirror]\noutput = "out"\nstore = "store.db"\n'
+        '[[site]]\nid = "kzg"\nname = "看中国"\n[[site.channel]]\nid = "p9"\nname = "看世界"\nfeed = "https://e.com/f"\n'
+    )
+    missing = CliRunner().invoke(app, ["build", "-c", str(toml)])
+    assert missing.exit_code == 2 and "no store yet; run 'newsmirror sync' first" in missing.output
+
+    with Store(tmp_path / "store.db") as store:
+        store.save_article(article(1))
+    first = CliRunner().invoke(app, ["build", "-c", str(toml)])
+    again = CliRunner().invoke(app, ["build", "-c", str(toml)])
+    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 5 written, 0 removed, 0 unchanged" in first.output
+    assert again.exit_code == 0 and "0 written, 0 removed, 5 unchanged" in again.output

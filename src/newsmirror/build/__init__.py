@@ -4,11 +4,13 @@
     result = build(config, store)
 
 The build is deterministic (same store and config → same bytes) and
-incremental: a manifest in the store records the fingerprint of each page's
-inputs and the size and mtime of the file written, so an unchanged article is
-skipped without reading or rendering it, while a page deleted or edited by hand
-is noticed and written again. Every other output is rendered and compared with
-the file on disk; a file is only written when its bytes change, atomically.
+incremental: a manifest in the store records, for each page and QR code, the
+fingerprint of its inputs and the size, mtime and SHA-1 of the file written. An
+unchanged article is skipped without reading or rendering it; a file deleted or
+edited by hand is noticed and written again; a fresh checkout (new mtimes, same
+bytes) costs a hash of each file, not a re-render. Indexes, most read and home
+are rendered every time and compared with the file on disk. A file is only
+written when its bytes change, atomically.
 """
 
 from __future__ import annotations
@@ -30,11 +32,6 @@ from newsmirror.build.qr import QrDrawer, qr_inputs
 from newsmirror.config import Config
 from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.store import BuiltFile, Store
-
-
-def sha1_bytes(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()
-
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
 
@@ -103,7 +100,7 @@ def build(
         if entry.mtime_ns == stat.st_mtime_ns:
             return True
         # A fresh checkout gives every file a new mtime: its bytes tell whether it is still ours.
-        if sha1_bytes(tree.read(job.path) or b"") != entry.digest:
+        if _sha1(tree.read(job.path) or b"") != entry.digest:
             return False
         recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
         return True
@@ -115,7 +112,7 @@ def build(
             result.unchanged += 1
         stat = tree.stat(job.path)
         if stat:
-            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, sha1_bytes(data))
+            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, _sha1(data))
 
     # Pages and QR codes: only those whose inputs changed, or whose file did.
     pending_pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
@@ -178,7 +175,10 @@ def build(
     rendered[HOME] = render_home(config, views, hot, stamps, newest)
     wanted.update(rendered)
     for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
-        put(_Job(path, ""), text.encode())
+        try:
+            put(_Job(path, ""), text.encode())
+        except OSError as exc:
+            result.errors.append(f"cannot write {path}: {exc}")
         report("indexes", done, len(rendered))
     for path in (p for p in rendered if p in recorded):
         del recorded[path]  # always re-rendered: no need to remember them
@@ -197,3 +197,7 @@ def build(
     except sqlite3.OperationalError as exc:  # a read-only store: the next build compares bytes instead
         result.errors.append(f"{store.path}: cannot record the build manifest: {exc}")
     return result
+
+
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
