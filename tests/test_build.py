@@ -408,3 +408,31 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
     again = CliRunner().invoke(app, ["build", "-c", str(toml)])
     assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 5 written, 0 removed, 0 unchanged" in first.output
     assert again.exit_code == 0 and "0 written, 0 removed, 5 unchanged" in again.output
+
+
+def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:
+    from newsmirror.build.qr import _POOL_MIN, QrDrawer, qr_png
+
+    urls = [f"{BASE}/pages/kzg/p9/{n}.md" for n in range(_POOL_MIN)]
+    done: list[int] = []
+    with QrDrawer() as drawer:
+        drawer.start(urls)
+        pooled = list(drawer.results(done.append))
+    assert sum(done) == len(urls)
+    assert pooled[0] == qr_png(urls[0]) and pooled[-1] == qr_png(urls[-1])
+    assert len(set(pooled)) == len(urls)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the worker pool is only used with two CPUs or more")
+def test_qr_codes_are_still_drawn_when_a_worker_dies() -> None:
+    import signal
+
+    from newsmirror.build.qr import _POOL_MIN, QrDrawer, qr_png
+
+    urls = [f"{BASE}/pages/kzg/p1/{n}.md" for n in range(_POOL_MIN)]
+    with QrDrawer() as drawer:
+        drawer.start(urls)
+        workers = list(drawer._pool._processes.values())  # type: ignore[union-attr]
+        os.kill(workers[0].pid, signal.SIGKILL)
+        pooled = list(drawer.results())
+    assert len(pooled) == len(urls) and pooled[-1] == qr_png(urls[-1])

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import segno
 
@@ -43,7 +44,8 @@ class QrDrawer:
 
     ``start(urls)`` hands the work out at once; iterating ``results()`` yields the
     PNG bytes in order. Few codes are drawn in this process: a pool costs more
-    than it saves.
+    than it saves. Like any multiprocessing code, a script that builds must keep
+    its work under ``if __name__ == "__main__":``.
     """
 
     def __init__(self) -> None:
@@ -69,9 +71,16 @@ class QrDrawer:
             self._pending = self._pool.map(_batch, chunks)
 
     def results(self, on_done: Callable[[int], None] | None = None) -> Iterator[bytes]:
-        if not self._pool:
-            self._pending = ([qr_png(url)] for url in self._urls)
-        for chunk in self._pending:
-            yield from chunk
+        drawn = 0
+        try:
+            for chunk in self._pending:
+                yield from chunk
+                drawn += len(chunk)
+                if on_done:
+                    on_done(len(chunk))
+        except BrokenProcessPool:
+            pass  # a worker died (killed, out of memory): draw the rest here
+        for url in self._urls[drawn:]:
+            yield qr_png(url)
             if on_done:
-                on_done(len(chunk))
+                on_done(1)
