@@ -11,7 +11,7 @@ decides what HTML may survive at all (no script, style, event handler or
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
@@ -62,6 +62,11 @@ GENERIC_BOILERPLATE = (
     "Share this article", "Share on Facebook", "Share on Twitter", "Related articles", "Related Articles",
     "Read more:", "Copyright ©", "© Copyright",
 )  # fmt: skip
+_GENERIC_BOILERPLATE = re.compile(
+    "|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + r"|^\s*(©|\(c\)|copyright\b)|©\s*\d{4}", re.I
+)
+_MAYBE_BOILERPLATE = re.compile("|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + "|©|copyright", re.I)
+_NO_SPACE = re.compile(r"\s+")
 # A generic phrase only condemns a block of at most this many characters:
 # a real paragraph that happens to quote "all rights reserved" is kept.
 _GENERIC_BLOCK_LIMIT = 300
@@ -89,6 +94,10 @@ def drop(element: HtmlElement) -> None:
 def unwrap(element: HtmlElement) -> None:
     """Replace an element by its children."""
     element.drop_tag()
+
+
+# Elements that may be hidden, picked in C; _is_hidden has the final word.
+_MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 
 
 def _is_hidden(element: HtmlElement) -> bool:
@@ -174,24 +183,48 @@ def _text(element: HtmlElement) -> str:
     return element.text_content()
 
 
-def _drop_blocks_matching(root: HtmlElement, phrases: Iterable[str], limit: int | None) -> None:
-    """Drop the innermost block holding one of the phrases (and at most ``limit`` characters)."""
-    phrases = [p for p in phrases if p]
-    if not phrases:
+def _drop_blocks(
+    root: HtmlElement, matches: Callable[[str], bool], limit: int | None, maybe: Callable[[str], bool] | None = None
+) -> None:
+    """Drop the innermost blocks whose text ``matches`` (and has at most ``limit`` characters).
+
+    ``maybe`` is a looser test of the whole body's text (default: ``matches``).
+    """
+    if not (maybe or matches)(_text(root)):
+        # Nothing anywhere to look for (the common case): skip the per-block walk.
         return
     blocks = [e for e in root.iter(*_BLOCK_TAGS) if e is not root]
-    # Innermost first: a block is dropped only if none of its sub-blocks was.
+    # Innermost first: a block is dropped only if none of its sub-blocks matches.
     for block in reversed(blocks):
         if block.getparent() is None:
             continue
         text = _text(block)
-        if not any(p in text for p in phrases):
+        if not matches(text):
             continue
-        if any(any(p in _text(sub) for p in phrases) for sub in block.iter(*_BLOCK_TAGS) if sub is not block):
+        if any(matches(_text(sub)) for sub in block.iter(*_BLOCK_TAGS) if sub is not block):
             continue
         if limit is not None and len(text.strip()) > limit:
             continue
         drop(block)
+
+
+def _drop_blocks_matching(root: HtmlElement, phrases: Iterable[str], limit: int | None) -> None:
+    phrases = [p for p in phrases if p]
+    if phrases:
+        _drop_blocks(root, lambda text: any(p in text for p in phrases), limit)
+
+
+def _is_link_list(element: HtmlElement) -> bool:
+    """A list whose every item is nothing but a link: "related", "read more", "most read"."""
+    items = [li for li in element if li.tag == "li"]
+    if len(items) < 2:
+        return False
+    for li in items:
+        text = _NO_SPACE.sub("", _text(li))
+        linked = "".join(_NO_SPACE.sub("", _text(a)) for a in li.iter("a"))
+        if not text or linked != text:
+            return False
+    return True
 
 
 def _absolute(url: str, base_url: str) -> str | None:
@@ -217,7 +250,7 @@ def prepare(
     for element in list(root.iter(*_DROP_WITH_CONTENT)):
         if element is not root:
             drop(element)
-    for element in list(root.iter()):
+    for element in _MAYBE_HIDDEN(root):
         if element is not root and element.getparent() is not None and _is_hidden(element):
             drop(element)
     for css in remove:
@@ -226,7 +259,15 @@ def prepare(
                 drop(element)
     _drop_blocks_matching(root, drop_blocks_matching, None)
     if generic:
-        _drop_blocks_matching(root, GENERIC_BOILERPLATE, _GENERIC_BLOCK_LIMIT)
+        _drop_blocks(
+            root,
+            lambda text: bool(_GENERIC_BOILERPLATE.search(text)),
+            _GENERIC_BLOCK_LIMIT,
+            lambda text: bool(_MAYBE_BOILERPLATE.search(text)),
+        )
+        for element in list(root.iter("ul", "ol")):
+            if element.getparent() is not None and _is_link_list(element):
+                drop(element)
     for img in list(root.iter("img")):
         _resolve_image(img)
         src = _absolute(img.get("src") or "", base_url)

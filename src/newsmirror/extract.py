@@ -191,7 +191,13 @@ _TEXT_DATE = re.compile(
 _TEXT_AUTHOR = re.compile(
     r"(?:作者|撰稿|撰文|记者|記者|编辑|編輯)\s*[：:]\s*([\w·]{2,20})|^\s*By\s+([^\n,|·]{3,60})", re.I
 )
-_BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
+_AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
+# Elements whose class or id says byline (author, date, source...), picked in C.
+_BYLINE_CANDIDATES = etree.XPath(
+    "//*[self::div or self::p or self::span or self::section or self::address or self::td]"
+    "[re:test(concat(@class, ' ', @id), 'author|byline|info|meta|source|time|date|pub|writer', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 # Naive times printed on a page are in its readers' time zone, which its language tells.
 _LANGUAGE_ZONES = {
     "zh": timezone(timedelta(hours=8)),
@@ -230,14 +236,11 @@ def _page_zone(root: HtmlElement) -> tzinfo:
 def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
     """Author and date from the page's printed byline, for pages without metadata."""
     author, published = "", None
-    for element in root.iterfind('.//*[@rel="author"]'):
+    for element in _AUTHOR_LINKS(root):
         author = author or _NO_SPACE.sub(" ", element.text_content()).strip()
-    for element in root.iter("div", "p", "span", "section", "address", "td"):
+    for element in _BYLINE_CANDIDATES(root):
         if published and author:
             break
-        place = (element.get("class") or "") + " " + (element.get("id") or "")
-        if not _BYLINE_PLACE.search(place):
-            continue
         text = element.text_content()
         if len(text) > 200:
             continue
@@ -398,11 +401,14 @@ def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | 
     return lxml.html.fragment_fromstring(etree.tostring(body, encoding="unicode"), create_parent="div")
 
 
+_ARTICLE_BODY_MARKUP = etree.XPath('//*[@itemprop="articleBody"]')
+
+
 def _expected_length(root: HtmlElement, meta: _Metadata) -> int:
     """How long the page itself says its article is: JSON-LD articleBody or
     the element it marks up as the article body (schema.org microdata)."""
     lengths = [len(_NO_SPACE.sub("", meta.body_text))]
-    for element in root.iterfind('.//*[@itemprop="articleBody"]'):
+    for element in _ARTICLE_BODY_MARKUP(root):
         lengths.append(len(_key(element)))
     return max(lengths)
 
