@@ -41,6 +41,11 @@ def autolink(url: str) -> str:
     return "`" + _SPACE.sub(" ", url).replace("`", "'") + "`"
 
 
+def href(url: str) -> str:
+    """A URL from the config as a link destination: characters that would end it are percent-encoded."""
+    return quote(url.strip(), safe=_URL_SAFE)
+
+
 def day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
@@ -59,7 +64,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, autolink=autolink, day=day, minute=minute)
+    env.filters.update(md=md, autolink=autolink, href=href, day=day, minute=minute)
     return env
 
 
