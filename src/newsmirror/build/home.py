@@ -7,7 +7,7 @@ from datetime import datetime
 
 from newsmirror.build.channels import ChannelView
 from newsmirror.build.hot import HOT_PATH, HotEntry
-from newsmirror.build.markup import template
+from newsmirror.build.markup import render
 from newsmirror.build.pages import page_path
 from newsmirror.config import Config
 from newsmirror.store import ArticleHead
@@ -63,7 +63,8 @@ def render_home(
                 ],
             }
         )
-    return template("home.md.j2").render(
+    return render(
+        "home.md.j2",
         title=mirror.title,
         updated=updated,
         sites=sites,

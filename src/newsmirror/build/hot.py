@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from newsmirror.build.channels import ChannelView
-from newsmirror.build.markup import template
+from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 from newsmirror.models import ArticleKey
 from newsmirror.store import Store
@@ -36,4 +36,4 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
 
 
 def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
-    return template("hot.md.j2").render(entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)
+    return render("hot.md.j2", entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)

@@ -7,7 +7,7 @@ never be taken for the first page of another.
 from __future__ import annotations
 
 from newsmirror.build.channels import ChannelView
-from newsmirror.build.markup import template
+from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 
 
@@ -20,9 +20,9 @@ def render_indexes(view: ChannelView, mirror: MirrorConfig) -> dict[str, str]:
     """indexes/… path → Markdown of every page of a channel's index, newest articles first."""
     size = mirror.index_size
     names = index_names(view, size)
-    page = template("index.md.j2")
     return {
-        f"indexes/{name}": page.render(
+        f"indexes/{name}": render(
+            "index.md.j2",
             site_name=view.site.name,
             channel=view,
             entries=view.heads[(number - 1) * size : number * size],

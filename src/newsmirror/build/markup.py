@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 # Characters that start Markdown syntax inside a line. Backslash escapes are
 # part of CommonMark, so GitHub shows the character and plain text stays legible.
@@ -68,8 +68,9 @@ def environment() -> Environment:
     return env
 
 
-def template(name: str) -> Template:
-    return environment().get_template(name)
+def render(name: str, **context: object) -> str:
+    """A template rendered to Markdown that ends in exactly one newline."""
+    return environment().get_template(name).render(**context).rstrip() + "\n"
 
 
 @cache

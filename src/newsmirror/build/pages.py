@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsmirror.build.channels import ChannelView
-from newsmirror.build.markup import template
+from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.store import ArticleHead
@@ -53,7 +53,8 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead) -> str:
 
 
 def render_page(article: Article, view: ChannelView, mirror: MirrorConfig) -> str:
-    return template("page.md.j2").render(
+    return render(
+        "page.md.j2",
         article=article,
         site_name=view.site.name,
         channel=view,
