@@ -141,3 +141,26 @@ def test_unreachable_host_is_one_line(server: HTTPServer) -> None:
     with pytest.raises(FetchError, match="cannot connect") as error:
         fetch("http://127.0.0.1:9/feed.xml", HttpConfig(retries=0))
     assert "\n" not in str(error.value)
+
+
+def test_a_busy_host_does_not_starve_the_others() -> None:
+    started: list[str] = []
+
+    def handler(request: Request) -> Response:
+        started.append(request.path)
+        time.sleep(0.1)
+        return Response("ok")
+
+    with HTTPServer(host="127.0.0.1", threaded=True) as busy, HTTPServer(host="127.0.0.2", threaded=True) as other:
+        busy.expect_request("/a").respond_with_handler(handler)
+        other.expect_request("/b").respond_with_handler(handler)
+
+        async def many():
+            async with HttpClient(HttpConfig(concurrency=4, per_host=2)) as http:
+                # Tasks for the busy host come first and outnumber its per-host slots.
+                urls = [busy.url_for("/a")] * 8 + [other.url_for("/b")] * 2
+                return await asyncio.gather(*(http.get(url) for url in urls))
+
+        asyncio.run(many())
+    # The other host is served in the first wave, beside the busy host's two slots.
+    assert sorted(started[:4]) == ["/a", "/a", "/b", "/b"], started

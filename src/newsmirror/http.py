@@ -123,7 +123,9 @@ class HttpClient:
         while True:
             wait: float | None = None
             try:
-                async with self._overall, self._per_host[host]:
+                # Per host first: a task waiting for a busy host must not hold
+                # one of the overall slots that other hosts could use.
+                async with self._per_host[host], self._overall:
                     return await self._get_once(url, headers)
             except FetchError as exc:
                 if exc.status not in _RETRY_STATUS or attempt >= self.config.retries:
