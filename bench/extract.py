@@ -49,23 +49,30 @@ def trafilatura_text(data: bytes, url: str) -> str:
     return trafilatura.extract(data, url=url) or ""
 
 
-def run(pages: dict[str, tuple[bytes, str]], extractors: dict[str, Extractor]) -> dict[str, tuple[dict, float]]:
+def run(
+    pages: dict[str, tuple[bytes, str]], extractors: dict[str, Extractor], rounds: int
+) -> dict[str, tuple[dict, float]]:
     """Run every extractor on every page, alternating page by page so that a
-    change in the machine's load hits all of them alike."""
+    change in the machine's load hits all of them alike; each one's time is
+    its best round."""
     predictions: dict[str, dict] = {name: {} for name in extractors}
-    seconds = dict.fromkeys(extractors, 0.0)
-    for key, (data, url) in pages.items():
-        for name, extractor in extractors.items():
-            start = time.perf_counter()
-            predictions[name][key] = {"articleBody": extractor(data, url)}
-            seconds[name] += time.perf_counter() - start
-    return {name: (predictions[name], seconds[name]) for name in extractors}
+    best = dict.fromkeys(extractors, float("inf"))
+    for _ in range(rounds):
+        seconds = dict.fromkeys(extractors, 0.0)
+        for key, (data, url) in pages.items():
+            for name, extractor in extractors.items():
+                start = time.perf_counter()
+                predictions[name][key] = {"articleBody": extractor(data, url)}
+                seconds[name] += time.perf_counter() - start
+        best = {name: min(best[name], seconds[name]) for name in extractors}
+    return {name: (predictions[name], best[name]) for name in extractors}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the benchmark folder (default: %(default)s)")
     parser.add_argument("--save", type=Path, help="write newsmirror's predictions (JSON) here")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds; the best one counts (default 3)")
     parser.add_argument("--worst", type=int, default=8, help="list this many worst pages for newsmirror")
     args = parser.parse_args()
     truth_path = args.data / "ground-truth.json"
@@ -82,7 +89,7 @@ def main() -> int:
     newsmirror_text(*first)
     trafilatura_text(*first)
 
-    results = run(pages, {"newsmirror": newsmirror_text, "trafilatura": trafilatura_text})
+    results = run(pages, {"newsmirror": newsmirror_text, "trafilatura": trafilatura_text}, args.rounds)
     (ours, ours_s), (theirs, theirs_s) = results["newsmirror"], results["trafilatura"]
     ours_score, theirs_score = scorer.score(truth, ours), scorer.score(truth, theirs)
     if args.save:

@@ -11,6 +11,7 @@ import gzip
 import itertools
 import json
 import re
+import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -193,10 +194,11 @@ _TEXT_AUTHOR = re.compile(
 )
 _AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
 # Elements whose class or id says byline (author, date, source...), picked in C.
+_BYLINE_WORDS = ("author", "byline", "info", "meta", "source", "time", "date", "pub", "writer")
+_PLACE = f"translate(concat(@class, ' ', @id), '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
 _BYLINE_CANDIDATES = etree.XPath(
-    "//*[self::div or self::p or self::span or self::section or self::address or self::td]"
-    "[re:test(concat(@class, ' ', @id), 'author|byline|info|meta|source|time|date|pub|writer', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
+    "//*[self::div or self::p or self::span or self::section or self::address or self::td][@class or @id]"
+    f"[{' or '.join(f'contains({_PLACE}, {word!r})' for word in _BYLINE_WORDS)}]"
 )
 # Naive times printed on a page are in its readers' time zone, which its language tells.
 _LANGUAGE_ZONES = {
@@ -384,7 +386,8 @@ _MIN_IMAGE_SIZE = 100
 
 
 def _key(element: HtmlElement) -> str:
-    return _NO_SPACE.sub("", element.text_content())
+    """An element's text without any whitespace: what two copies of a block share."""
+    return "".join(element.text_content().split())
 
 
 def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | None:
@@ -491,6 +494,12 @@ def copy_element(element: HtmlElement) -> HtmlElement:
     return clone
 
 
+_FURNITURE = (
+    "aside", "embed", "fencedframe", "footer", "iframe", "menu", "object", "script", "applet", "audio", "canvas",
+    "map", "svg", "video", "area", "blink", "button", "datalist", "dialog", "frame", "frameset", "fieldset", "link",
+    "input", "label", "legend", "marquee", "menuitem", "nav", "noindex", "optgroup", "option", "output", "param",
+    "progress", "select", "style", "track", "textarea", "use",
+)  # fmt: skip
 # Less text than this is a menu or a teaser, not an article.
 _MIN_GENERIC_TEXT = 20
 
@@ -566,6 +575,10 @@ def extract_article(
     root = parse_page(page)
     url = url or _canonical_url(root)
     meta = _metadata(root, url)
+    # Page furniture that never holds article text (and that trafilatura and
+    # clean would delete anyway): removing it now, once the metadata has been
+    # read, spares every later pass over the tree.
+    etree.strip_elements(root, *_FURNITURE, with_tail=False)
     if rules.content:
         from newsmirror.clean import _selector
 
