@@ -239,6 +239,7 @@ def test_only_managed_files_are_touched(tmp_path: Path, store: Store) -> None:
     (out / "LICENSE").write_text("CC0\n")
     (out / "pages" / "notes.txt").parent.mkdir(parents=True)
     (out / "pages" / "notes.txt").write_text("mine\n")
+    (out / "pages" / ".tmp-newsmirror-999-1.md").write_text("half a page from a killed build")
     for n in range(2):
         store.save_article(article(n, "p1"))
     store.save_article(article(2, "p9"))
@@ -253,6 +254,7 @@ def test_only_managed_files_are_touched(tmp_path: Path, store: Store) -> None:
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (out / "LICENSE").read_text() == "CC0\n"
     assert (out / "pages" / "notes.txt").read_text() == "mine\n"
+    assert not (out / "pages" / ".tmp-newsmirror-999-1.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "store.db", "store.db-shm", "store.db-wal"]
 
 
