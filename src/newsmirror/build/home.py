@@ -25,7 +25,6 @@ class Link:
     published: datetime | None = None
     channel_name: str = ""
     views: int = 0
-    name: str = ""
 
 
 def busted(path: str, stamp: str, enabled: bool) -> str:
@@ -56,7 +55,7 @@ def render_home(
         sites.append(
             {
                 "name": site.name,
-                "channels": [Link(v.name, link(f"indexes/{v.index}"), name=v.name) for v in site_views],
+                "channels": [Link(v.name, link(f"indexes/{v.index}")) for v in site_views],
                 "headlines": [
                     Link(h.title, link(page_path(h.key)), h.published, v.name)
                     for h, v in heads[: mirror.home_headlines]
