@@ -438,3 +438,20 @@ def test_qr_codes_are_still_drawn_when_a_worker_dies() -> None:
         os.kill(workers[0].pid, signal.SIGKILL)
         pooled = list(drawer.results())
     assert len(pooled) == len(urls) and pooled[-1] == qr_png(urls[-1])
+
+
+def test_two_channels_with_the_same_index_name_are_reported(tmp_path: Path, store: Store) -> None:
+    config = parse_config(
+        '[mirror]\noutput = "out"\n'
+        '[[site]]\nid = "a-b"\nname = "A"\n[[site.channel]]\nid = "c"\nname = "C"\nfeed = "https://e.com/1"\n'
+        '[[site]]\nid = "a"\nname = "B"\n[[site.channel]]\nid = "b-c"\nname = "BC"\nfeed = "https://e.com/2"\n',
+        root=tmp_path,
+    )
+    store.save_article(article(1, site="a-b", channel="c"))
+    store.save_article(article(2, site="a", channel="b-c"))
+    result = build(config, store)
+    assert result.errors == [
+        "channel a/b-c: its index name a-b-c.md is taken by channel a-b/c; rename one of the ids in the config"
+    ]
+    assert (config.output_dir / "pages/a-b/c/1029401.md").exists()
+    assert not (config.output_dir / "pages/a").exists()
