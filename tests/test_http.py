@@ -164,3 +164,11 @@ def test_a_busy_host_does_not_starve_the_others() -> None:
         asyncio.run(many())
     # The other host is served in the first wave, beside the busy host's two slots.
     assert sorted(started[:4]) == ["/a", "/a", "/b", "/b"], started
+
+
+def test_fetches_through_an_http_proxy(server: HTTPServer) -> None:
+    # The test server plays the proxy: it receives the absolute-form request for a host
+    # that does not resolve, which only a proxy can reach.
+    server.expect_request("/news/feed.xml", headers={"Host": "news.invalid"}).respond_with_data("via proxy")
+    config = HttpConfig(proxy=f"http://127.0.0.1:{server.port}", retries=0)
+    assert fetch("http://news.invalid/news/feed.xml", config).content == b"via proxy"

@@ -203,3 +203,28 @@ def test_sync_filters_and_config_errors(tmp_path: Path, demo: DemoSite) -> None:
     result = sync_cli(broken)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {broken}: http.concurency: unknown key (check its spelling)"
+
+
+def test_update_marker_and_changed_feed_content_refetch(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    sync_cli(config)
+    by_site = {site: [a for a in demo.expected.all_articles() if a.site == site] for site in ("cgw", "qingsong")}
+    marked, retitled = by_site["cgw"][0], by_site["cgw"][1]
+    in_feed = by_site["qingsong"][0]
+    demo.update_article(
+        marked.url, title=marked.title + "（更新）", body_html="<p>记者最新获悉，协定文本已经公布。</p>"
+    )
+    demo.update_article(retitled.url, title=retitled.title + " 标题微调")
+    demo.update_article(in_feed.url, body_html="<p>作者补充了一段新的文字。</p>")
+    demo.clear_requests()
+
+    result = sync_cli(config)
+    assert "articles: 0 new, 2 updated" in result.stderr.splitlines()[-1], result.stderr
+    pages = [r.path for r in demo.requests if r.path not in feed_paths(demo)]
+    assert marked.url.split(demo.base_url, 1)[1] in pages
+    assert retitled.url.split(demo.base_url, 1)[1] not in pages  # a new title alone is no reason to fetch
+    articles = stored(tmp_path)
+    assert articles[marked.url]["title"] == marked.title + "（更新）"
+    assert "协定文本已经公布" in articles[marked.url]["markdown"]
+    assert "作者补充了一段新的文字" in articles[in_feed.url]["markdown"]  # taken from the feed, no page fetched
+    assert articles[retitled.url]["title"] == retitled.title
