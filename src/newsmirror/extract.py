@@ -11,7 +11,6 @@ import gzip
 import itertools
 import json
 import re
-import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -194,12 +193,7 @@ _TEXT_AUTHOR = re.compile(
 )
 _AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
 # Elements whose class or id says byline (author, date, source...), picked in C.
-_BYLINE_WORDS = ("author", "byline", "info", "meta", "source", "time", "date", "pub", "writer")
-_PLACE = f"translate(concat(@class, ' ', @id), '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
-_BYLINE_CANDIDATES = etree.XPath(
-    "//*[self::div or self::p or self::span or self::section or self::address or self::td][@class or @id]"
-    f"[{' or '.join(f'contains({_PLACE}, {word!r})' for word in _BYLINE_WORDS)}]"
-)
+_BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
 # Naive times printed on a page are in its readers' time zone, which its language tells.
 _LANGUAGE_ZONES = {
     "zh": timezone(timedelta(hours=8)),
@@ -240,9 +234,11 @@ def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
     author, published = "", None
     for element in _AUTHOR_LINKS(root):
         author = author or _NO_SPACE.sub(" ", element.text_content()).strip()
-    for element in _BYLINE_CANDIDATES(root):
+    for element in root.iter("div", "p", "span", "section", "address", "td"):
         if published and author:
             break
+        if not _BYLINE_PLACE.search((element.get("class") or "") + " " + (element.get("id") or "")):
+            continue
         text = element.text_content()
         if len(text) > 200:
             continue
@@ -578,7 +574,9 @@ def extract_article(
     # Page furniture that never holds article text (and that trafilatura and
     # clean would delete anyway): removing it now, once the metadata has been
     # read, spares every later pass over the tree.
-    etree.strip_elements(root, *_FURNITURE, with_tail=False)
+    if meta.published is None:
+        meta.published = _htmldate(root, url)
+    etree.strip_elements(root, "head", *_FURNITURE, with_tail=False)
     if rules.content:
         from newsmirror.clean import _selector
 
@@ -592,8 +590,6 @@ def extract_article(
         if body is None or len(_key(body)) < _MIN_GENERIC_TEXT:
             raise ExtractionError("no article text found on the page")
         generic = True
-    if meta.published is None:
-        meta.published = _htmldate(root, url)
     result = _finish(body, url, rules, outbound_links, meta, generic)
     if not result.text.strip() and not result.html:
         raise ExtractionError("the article body is empty after cleaning")
