@@ -373,7 +373,7 @@ def _remove_title(body: HtmlElement, title: str) -> None:
 # trafilatura decides which text is the article; asked for text only (no
 # images or links) it is markedly more precise, so images and links are
 # restored afterwards from the page's own elements (see _restore_from_page).
-TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_precision": True, "include_tables": True, "include_formatting": True}
+TRAFILATURA_OPTIONS: dict[str, Any] = {"favor_precision": True, "include_tables": True}
 
 _TEXT_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt")
 _NO_SPACE = re.compile(r"\s+")
