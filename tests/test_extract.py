@@ -78,6 +78,9 @@ def test_english_page_generic() -> None:
     assert "- Season tickets are extended by eleven days." in md
     assert "> We are glad to be back" in md
     assert "| North pier | 5:40 |" in md
+    # An embedded post, which trafilatura drops, comes back in its place.
+    assert "| Harbour island | 6:10 |\n\n> Boats are back on Wednesday, thank you all" in md
+    assert "> — Harbour Commuters (@harbourcommuters) March 9, 2026\n\nThe mayor welcomed the deal" in md
     assert md.rstrip().endswith("when ferries do not run.")
     assert_clean_markdown(md)
     for junk in EN_JUNK:

@@ -431,12 +431,12 @@ def _image_unit(img: HtmlElement) -> HtmlElement:
 
 
 def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
-    """Put back the links and images trafilatura's text leaves out.
+    """Put back the links, images and quotes trafilatura's text leaves out.
 
     Each block of trafilatura's output is matched to the page element with
     the same text; a matched block takes that element's own HTML (links,
-    inline images, emphasis), and content images that sit on the page
-    between two matched blocks are inserted between them.
+    inline images, emphasis), and content images and quotes that sit on the
+    page between two matched blocks are inserted between them.
     """
     by_text: dict[str, HtmlElement] = {}
     images: list[HtmlElement] = []
@@ -461,25 +461,40 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
         copy = copy_element(original)
         block[:] = list(copy)
         block.text = copy.text
-    if len(matched) < 2 or not images:
+    # Quotes trafilatura dropped (embedded posts are its usual victims) come
+    # back like images when they sit between two blocks of the article.
+    originals = {original for _, original in matched}
+    quotes = [
+        q
+        for q in root.iter("blockquote")
+        if q not in originals and not any(e in originals for e in q.iterdescendants(*_TEXT_BLOCKS))
+    ]
+    inserts = images + quotes
+    if len(matched) < 2 or not inserts:
         return
     used: set[HtmlElement] = set()
     for (block, original), (_, next_original) in itertools.pairwise(matched):
         low, high = order[original], order[next_original]
-        for img in images:
-            position = order.get(img, -1)
-            if low < position < high and not any(a in (original, next_original) for a in img.iterancestors()):
-                unit = _image_unit(img)
-                if unit in used:
-                    continue
-                used.add(unit)
-                anchor = block
-                # An image after a list item goes after the whole list.
-                while anchor.getparent() is not None and anchor.getparent() is not body:
-                    anchor = anchor.getparent()
-                clone = copy_element(unit)
-                clone.tail = None
-                anchor.addnext(clone)
+        between = sorted(
+            (item for item in inserts if low < order.get(item, -1) < high),
+            key=lambda item: order[item],
+        )
+        anchor = block
+        # Whatever follows a list item goes after the whole list.
+        while anchor.getparent() is not None and anchor.getparent() is not body:
+            anchor = anchor.getparent()
+        for item in between:
+            if any(a in (original, next_original) for a in item.iterancestors()):
+                continue
+            unit = _image_unit(item) if item.tag == "img" else item
+            if unit in used:
+                continue
+            used.add(unit)
+            if unit.tag == "blockquote" and _key(unit) in _key(body):
+                continue  # a pull quote repeating the article's own words
+            clone = copy_element(unit)
+            anchor.addnext(clone)
+            anchor = clone
 
 
 def copy_element(element: HtmlElement) -> HtmlElement:
