@@ -80,7 +80,8 @@ def test_english_page_generic() -> None:
     assert "| North pier | 5:40 |" in md
     # An embedded post, which trafilatura drops, comes back in its place.
     assert "| Harbour island | 6:10 |\n\n> Boats are back on Wednesday, thank you all" in md
-    assert "> — Harbour Commuters (@harbourcommuters) March 9, 2026\n\nThe mayor welcomed the deal" in md
+    tweet = "https://twitter.com/harbourcommuters/status/1"
+    assert f"> — Harbour Commuters (@harbourcommuters) [March 9, 2026]({tweet})\n\nThe mayor" in md
     assert md.rstrip().endswith("when ferries do not run.")
     assert_clean_markdown(md)
     for junk in EN_JUNK:
