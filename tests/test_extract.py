@@ -121,6 +121,21 @@ def test_json_ld_articlebody_brings_back_what_fast_extraction_missed() -> None:
     assert all(p in article.text for p in paragraphs)
 
 
+def test_json_ld_articlebody_is_the_body_of_a_javascript_shell() -> None:
+    body = "第一段：页面只在浏览器里渲染，正文在结构化数据里。\n第二段：提取器应当使用它，而不是报告没有正文。"
+    html = (
+        "<html><head><title>壳页面</title><script type='application/ld+json'>"
+        + json.dumps({"@type": "NewsArticle", "headline": "壳页面", "articleBody": body}, ensure_ascii=False)
+        + "</script></head><body><div id='app'>请启用JavaScript</div></body></html>"
+    )
+    article = extract_article(html, "https://example.com/p/1.html")
+    assert (
+        article.markdown
+        == "第一段：页面只在浏览器里渲染，正文在结构化数据里。\n\n第二段：提取器应当使用它，而不是报告没有正文。\n"
+    )
+    assert article.title == "壳页面"
+
+
 def test_extract_fragment_applies_rules_and_cleaning() -> None:
     fragment = (
         "<p>正文第一段。<span id='hideid' style='display:none'>首发于某站</span></p>"

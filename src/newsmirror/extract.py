@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -534,7 +535,18 @@ def _generic_body(root: HtmlElement, url: str, meta: _Metadata) -> HtmlElement |
     if body is None or found < _FAST_ENOUGH * expected:
         second = _trafilatura_body(root, url, fast=False)
         if second is not None and len(_key(second)) > found:
-            body = second
+            body, found = second, len(_key(second))
+    if body is not None and found >= _FAST_ENOUGH * expected:
+        _restore_from_page(body, root)
+        return body
+    # trafilatura found nothing, or far less than the page promises: the
+    # page's own article markup, else its JSON-LD articleBody, is the body.
+    marked = [e for e in _ARTICLE_BODY_MARKUP(root) if len(_key(e)) >= max(found, 1)]
+    if marked:
+        return copy_element(max(marked, key=lambda e: len(_key(e))))
+    if len(_NO_SPACE.sub("", meta.body_text)) > found:
+        paragraphs = "".join(f"<p>{escape(line)}</p>" for line in meta.body_text.splitlines() if line.strip())
+        return lxml.html.fragment_fromstring(paragraphs, create_parent="div")
     if body is not None:
         _restore_from_page(body, root)
     return body
