@@ -124,3 +124,29 @@ def test_lazy_images_resolved() -> None:
 def test_chinese_line_breaks_join_and_full_width_spaces_stay() -> None:
     html = clean("<p>　　第一行\n   继续，<b>\n 重点 </b>\n  说明。\nEnglish\n words</p>")
     assert html == "<p>　　第一行继续，<b>重点</b>说明。 English words</p>"
+
+
+def test_generic_promo_lines_and_widgets_inside_the_text() -> None:
+    html = clean_html(
+        "<p>The governor <a href='/people/kn'>Kristi Noem</a><span class='rollover-people-block'>"
+        "<a href='/x'>Noem doubles down on campaign</a></span> defended the slogan on Monday.</p>"
+        "<p>Related: Europa's plumes in pictures</p><p>SEE MORE: Students under siege</p>"
+        "<p>相关阅读：维斯堡会议前瞻</p><div class='share-buttons'><a href='/s'>Facebook</a></div>"
+        "<div id='newsletter'><p>Get the morning briefing in your inbox.</p></div>"
+        "<p>Follow us on Twitter and Instagram.</p><p>Image credit: Harbour Times</p>"
+        "<p>Read more about the strike in this long paragraph, which is article text because it goes on to "
+        "explain, over many words and several clauses, what the union asked for, what the operator offered, "
+        "and why the two sides took eleven days to meet in the middle on pay and night-shift allowances.</p>",
+        BASE,
+    )
+    assert "The governor Kristi Noem defended the slogan on Monday." in nh3_text(html)
+    for junk in ("doubles down", "Related:", "SEE MORE", "相关阅读", "Facebook", "morning briefing", "Follow us",
+                 "Image credit"):  # fmt: skip
+        assert junk not in html, junk
+    assert "Read more about the strike" in html  # long: article text, not a promo line
+
+
+def nh3_text(html: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", html)

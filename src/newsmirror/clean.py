@@ -65,6 +65,23 @@ GENERIC_BOILERPLATE = (
 _GENERIC_BOILERPLATE = re.compile(
     "|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + r"|^\s*(©|\(c\)|copyright\b)|©\s*\d{4}", re.I
 )
+# Short blocks that open like these are promotion or credits, not article text.
+_PROMO_OPENINGS = (
+    "related:", "related articles", "related stories", "read more", "read also", "also read", "see more", "see also:",
+    "more:", "don't miss", "do not miss", "recommended:", "most read", "trending:", "follow us", "follow @",
+    "listen to", "watch:", "image credit", "image copyright", "image caption", "photo credit", "credit:",
+    "相关阅读", "相關閱讀", "延伸阅读", "延伸閱讀", "推荐阅读", "推薦閱讀", "相关新闻", "相關新聞",
+    "更多新闻", "更多新聞", "点击阅读", "點擊閱讀", "关注我们", "關注我們", "扫码关注", "掃碼關注",
+)  # fmt: skip
+_PROMO_LINE = re.compile(r"^\W{0,3}(" + "|".join(re.escape(p) for p in _PROMO_OPENINGS) + ")", re.I)
+_PROMO_LIMIT = 200
+# Class or id of page widgets that sit inside article text: share bars,
+# hover cards, newsletter boxes, related links, ads.
+_WIDGET = re.compile(
+    r"(^|[\s_-])(share|sharing|social|related|newsletter|subscribe|promo|advert|ads?|sponsor(ed)?|tooltip|popover"
+    r"|rollover|hovercard|popup|comments?|outbrain|taboola)([\s_-]|$)",
+    re.I,
+)
 _MAYBE_BOILERPLATE = re.compile("|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + "|©|copyright", re.I)
 _NO_SPACE = re.compile(r"\s+")
 # A generic phrase only condemns a block of at most this many characters:
@@ -97,6 +114,7 @@ def unwrap(element: HtmlElement) -> None:
 
 
 # Elements that may be hidden, picked in C; _is_hidden has the final word.
+_HAS_CLASS_OR_ID = etree.XPath(".//*[@class or @id]")
 _MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 
 
@@ -267,6 +285,11 @@ def prepare(
         )
         for element in list(root.iter("ul", "ol")):
             if element.getparent() is not None and _is_link_list(element):
+                drop(element)
+        _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, lambda text: True)
+        for element in _HAS_CLASS_OR_ID(root):
+            place = f"{element.get('class', '')} {element.get('id', '')}"
+            if element.getparent() is not None and _WIDGET.search(place):
                 drop(element)
     for img in list(root.iter("img")):
         _resolve_image(img)
