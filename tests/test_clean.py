@@ -150,3 +150,9 @@ def nh3_text(html: str) -> str:
     import re
 
     return re.sub(r"<[^>]+>", "", html)
+
+
+def test_a_wrapper_with_a_widget_like_class_is_not_a_widget() -> None:
+    text = "The council approved the flood wall after a long debate about the harbour and its fishermen. " * 3
+    html = clean_html(f"<div class='article-body social-share-enabled'><p>{text}</p></div>", BASE)
+    assert "approved the flood wall" in html

@@ -82,6 +82,7 @@ _WIDGET = re.compile(
     r"|rollover|hovercard|popup|comments?|outbrain|taboola)([\s_-]|$)",
     re.I,
 )
+_WIDGET_SHARE = 0.3
 _MAYBE_BOILERPLATE = re.compile("|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + "|©|copyright", re.I)
 _NO_SPACE = re.compile(r"\s+")
 # A generic phrase only condemns a block of at most this many characters:
@@ -287,9 +288,15 @@ def prepare(
             if element.getparent() is not None and _is_link_list(element):
                 drop(element)
         _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, lambda text: True)
+        total = len(_text(root))
         for element in _HAS_CLASS_OR_ID(root):
             place = f"{element.get('class', '')} {element.get('id', '')}"
-            if element.getparent() is not None and _WIDGET.search(place):
+            if element.getparent() is None or not _WIDGET.search(place):
+                continue
+            # Widgets are small; a wrapper of the article that happens to carry
+            # such a class ("post social-enabled") is not one.
+            size = len(_text(element))
+            if size < total * _WIDGET_SHARE:
                 drop(element)
     for img in list(root.iter("img")):
         _resolve_image(img)
