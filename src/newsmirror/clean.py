@@ -91,7 +91,8 @@ _GENERIC_BLOCK_LIMIT = 300
 
 
 @lru_cache(maxsize=512)
-def _selector(css: str) -> CSSSelector:
+def selector(css: str) -> CSSSelector:
+    """A compiled CSS selector (cached: sites reuse theirs for every article)."""
     return CSSSelector(css)
 
 
@@ -273,7 +274,7 @@ def prepare(
         if element is not root and element.getparent() is not None and _is_hidden(element):
             drop(element)
     for css in remove:
-        for element in _selector(css)(root):
+        for element in selector(css)(root):
             if element is not root:
                 drop(element)
     _drop_blocks_matching(root, drop_blocks_matching, None)

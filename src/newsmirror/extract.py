@@ -569,10 +569,10 @@ def _finish(
     rules: SiteRules,
     outbound_links: OutboundLinks,
     meta: _Metadata,
-    generic: bool,
 ) -> Extracted:
     _remove_title(body, meta.title)
-    html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching, generic=generic)
+    # The common boilerplate goes everywhere; a site's rules add to it.
+    html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching)
     markdown = to_markdown(html, url, outbound_links)
     tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
     caption = _lead_caption(tree, meta.lead_image) or meta.lead_caption
@@ -598,26 +598,22 @@ def extract_article(
     root = parse_page(page)
     url = url or _canonical_url(root)
     meta = _metadata(root, url)
+    if meta.published is None:
+        meta.published = _htmldate(root, url)
     # Page furniture that never holds article text (and that trafilatura and
     # clean would delete anyway): removing it now, once the metadata has been
     # read, spares every later pass over the tree.
-    if meta.published is None:
-        meta.published = _htmldate(root, url)
     etree.strip_elements(root, "head", *_FURNITURE, with_tail=False)
     if rules.content:
-        from newsmirror.clean import _selector
-
-        found = _selector(rules.content)(root)
+        found = clean.selector(rules.content)(root)
         if not found:
             raise ExtractionError(f"no element matches the site's content selector {rules.content!r}")
         body = found[0]
-        generic = False
     else:
         body = _generic_body(root, url, meta)
         if body is None or len(_key(body)) < _MIN_GENERIC_TEXT:
             raise ExtractionError("no article text found on the page")
-        generic = True
-    result = _finish(body, url, rules, outbound_links, meta, generic)
+    result = _finish(body, url, rules, outbound_links, meta)
     if not result.text.strip() and not result.html:
         raise ExtractionError("the article body is empty after cleaning")
     return result
@@ -631,7 +627,7 @@ def extract_fragment(
     if not fragment.strip():
         raise ExtractionError("the feed item has no content")
     body = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    result = _finish(body, url, rules, outbound_links, _Metadata(), generic=False)
+    result = _finish(body, url, rules, outbound_links, _Metadata())
     if not result.text.strip() and not result.html:
         raise ExtractionError("the feed item's content is empty after cleaning")
     return result
