@@ -68,6 +68,31 @@ def run(
     return {name: (predictions[name], best[name]) for name in extractors}
 
 
+def rules_ms_per_page(rounds: int) -> tuple[int, float]:
+    """Site-rules extraction (what sync does for sites with rules) on the sample sites' pages."""
+    import httpx
+
+    from newsmirror.config import parse_config
+    from newsmirror.demosite import DemoSite
+    from newsmirror.extract import SiteRules
+
+    with DemoSite() as demo, httpx.Client() as client:
+        config = parse_config(demo.config_toml())
+        pages = []
+        for article in demo.expected.all_articles():
+            site = config.site(article.site)
+            if site.content:
+                response = client.get(article.url)
+                pages.append((response.content, response.headers.get("content-type"), article.url, site))
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for data, content_type, url, site in pages:
+            extract_article(decode(data, content_type), url, SiteRules.from_site(site))
+        best = min(best, time.perf_counter() - start)
+    return len(pages), best / len(pages) * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the benchmark folder (default: %(default)s)")
@@ -109,6 +134,8 @@ def main() -> int:
     print("worst pages for newsmirror (tp fp fn, and tp gain over trafilatura):")
     for gain, tp, fp, fn, key in sorted(per_page, key=lambda row: row[1])[: args.worst]:
         print(f"  {key[:16]}  tp {tp:.2f} fp {fp:.2f} fn {fn:.2f}  gain {gain:+.2f}")
+    count, rules_ms = rules_ms_per_page(args.rounds)
+    print(f"with site rules (sample sites' {count} pages): {rules_ms:.2f} ms/page")
     print(f"f1: {ours_score['f1']:.4f}")
     print(f"pages_per_s: {len(pages) / ours_s:.1f}")
     print(f"trafilatura_f1: {theirs_score['f1']:.4f}")
