@@ -268,3 +268,35 @@ def test_command_usage_errors(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["extract", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "title"),
+    [
+        (
+            "<title>维斯堡气候会议闭幕 - 晨光新闻</title>",
+            "<h1>维斯堡气候会议闭幕</h1><h1>其他</h1>",
+            "维斯堡气候会议闭幕",
+        ),
+        (
+            "<title>Ferry strike ends after eleven days | Harbour Times</title>",
+            "",
+            "Ferry strike ends after eleven days",
+        ),
+        ("<title>x</title><meta property='og:title' content='OG 标题'>", "<h1>H1</h1>", "OG 标题"),
+        ("<title>Site</title>", "<h1>The only headline</h1>", "The only headline"),
+    ],
+)
+def test_title_sources(head: str, body: str, title: str) -> None:
+    text = "".join(f"<p>Paragraph {i} of the story, long enough to count as article text here.</p>" for i in range(6))
+    article = extract_article(f"<html><head>{head}</head><body>{body}{text}</body></html>", "https://e.com/a")
+    assert article.title == title
+
+
+def test_dates_in_other_shapes() -> None:
+    from newsmirror.extract import parse_date
+
+    assert parse_date("Mon, 09 Mar 2026 21:10:00 +0800") == datetime(2026, 3, 9, 13, 10, tzinfo=UTC)
+    assert parse_date("2026-03-09T21:10:00+0800") == datetime(2026, 3, 9, 13, 10, tzinfo=UTC)
+    assert parse_date("2026年3月9日 21:10") == datetime(2026, 3, 9, 21, 10, tzinfo=UTC)
+    assert parse_date("not a date") is None

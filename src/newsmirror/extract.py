@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,7 +164,7 @@ def _image_of(value: Any) -> str:
 
 def parse_date(value: str, zone: tzinfo = UTC) -> datetime | None:
     """An ISO-like date string → aware UTC datetime (naive times are in ``zone``)."""
-    value = (value or "").strip()
+    value = raw = (value or "").strip()
     if not value:
         return None
     value = re.sub(r"\s+", "T", value, count=1) if re.match(r"\d{4}-\d\d-\d\d\s+\d", value) else value
@@ -173,9 +174,7 @@ def parse_date(value: str, zone: tzinfo = UTC) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         match = _TEXT_DATE.search(value)
-        if not match:
-            return None
-        parsed = _datetime_of(match)
+        parsed = _datetime_of(match) if match else _rfc2822(raw)
         if parsed is None:
             return None
     if parsed.tzinfo is None:
@@ -183,17 +182,23 @@ def parse_date(value: str, zone: tzinfo = UTC) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _rfc2822(value: str) -> datetime | None:
+    """Mon, 09 Mar 2026 21:10:00 +0800, as some pages' meta tags carry it."""
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 # A date (and time) as pages print it: 2026-03-09 21:10, 2026/3/9, 2026年3月9日 21:10.
 _TEXT_DATE = re.compile(
     r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[\sT　]*(\d{1,2})[:：](\d\d)(?:[:：](\d\d))?)?"
 )
-# A byline as pages print it: 作者：林远, 记者 王明, By Jane Doe.
-_TEXT_AUTHOR = re.compile(
-    r"(?:作者|撰稿|撰文|记者|記者|编辑|編輯)\s*[：:]\s*([\w·]{2,20})|^\s*By\s+([^\n,|·]{3,60})", re.I
-)
+# A byline as pages print it: 作者：林远, 记者：王明, By Jane Doe.
+_TEXT_AUTHOR = re.compile(r"(?:作者|撰稿|撰文|记者|記者)\s*[：:]\s*([\w·]{2,20})|^\s*By\s+([^\n,|·]{3,60})", re.I)
 _AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
-# Elements whose class or id says byline (author, date, source...), picked in C.
+# Elements whose class or id says byline (author, date, source...).
 _BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
 # Naive times printed on a page are in its readers' time zone, which its language tells.
 _LANGUAGE_ZONES = {
@@ -274,7 +279,20 @@ def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
     if len(h1s) == 1:
         return h1s[0]
     title = root.find(".//title")
-    return (title.text_content().strip() if title is not None else "") or (h1s[0] if h1s else "")
+    text = title.text_content().strip() if title is not None else ""
+    if not text:
+        return h1s[0] if h1s else ""
+    # "Headline - Site name": a part that is also a heading on the page wins,
+    # else the longest part.
+    parts = [p.strip() for p in _TITLE_SEPARATOR.split(text) if p.strip()]
+    headings = {"".join(h.text_content().split()) for h in root.iter("h1", "h2")}
+    for part in parts:
+        if "".join(part.split()) in headings:
+            return part
+    return max(parts, key=len) if parts else text
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—_·»]\s+|\s*[|｜_]\s*|\s+-\s*|\s*——\s*")
 
 
 def _metadata(root: HtmlElement, url: str) -> _Metadata:
