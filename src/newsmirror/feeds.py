@@ -64,9 +64,20 @@ def _title(entry: feedparser.FeedParserDict) -> str:
     return " ".join(title.split())
 
 
-def _is_http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+def _new_link(href: str, base: str, seen: set[str]) -> str:
+    """The canonical absolute form of an http(s) link not seen before, else ""."""
+    href = href.strip()
+    if not href:
+        return ""
+    link = urljoin(base, href)
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    link = canonical_url(link)
+    if link in seen:
+        return ""
+    seen.add(link)
+    return link
 
 
 def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
@@ -93,13 +104,9 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
         )
         if not link:
             continue
-        link = urljoin(url, link.strip())
-        if not _is_http(link):
+        link = _new_link(link, url, seen)
+        if not link:
             continue
-        link = canonical_url(link)
-        if link in seen:
-            continue
-        seen.add(link)
         contents = entry.get("content") or []
         items.append(
             FeedItem(
@@ -129,14 +136,9 @@ def parse_listing(data: bytes, url: str, selector: str, content_type: str = "") 
     for element in CSSSelector(selector)(root):
         anchors = [element] if element.tag == "a" else element.iter("a")
         for anchor in anchors:
-            href = (anchor.get("href") or "").strip()
-            link = urljoin(url, href) if href else ""
-            if not _is_http(link):
+            link = _new_link(anchor.get("href") or "", url, seen)
+            if not link:
                 continue
-            link = canonical_url(link)
-            if link in seen:
-                continue
-            seen.add(link)
             items.append(FeedItem(title=" ".join(anchor.text_content().split()) or link, link=link))
     if not items:
         raise FeedError(f"the listing page has no links matching {selector!r}")

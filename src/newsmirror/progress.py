@@ -4,6 +4,7 @@ plain log lines otherwise (timers, CI, pipes)."""
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -11,10 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from newsmirror.sync import ArticleOutcome, FeedOutcome
 
 
-class SyncDisplay:
-    """Implements ``sync.SyncProgress`` for the terminal or a log."""
+class _Display:
+    """A set of Rich progress bars, shown only on a terminal."""
 
-    def __init__(self, console: Console, total_feeds: int) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
         self.live = console.is_terminal
         self._progress = Progress(
@@ -26,10 +27,8 @@ class SyncDisplay:
             transient=True,
             disable=not self.live,
         )
-        self._feeds = self._progress.add_task("feeds", total=total_feeds)
-        self._articles = self._progress.add_task("articles", total=0)
 
-    def __enter__(self) -> SyncDisplay:
+    def __enter__(self) -> Self:
         self._progress.__enter__()
         return self
 
@@ -37,6 +36,15 @@ class SyncDisplay:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._progress.__exit__(exc_type, exc, tb)
+
+
+class SyncDisplay(_Display):
+    """Implements ``sync.SyncProgress`` for the terminal or a log."""
+
+    def __init__(self, console: Console, total_feeds: int) -> None:
+        super().__init__(console)
+        self._feeds = self._progress.add_task("feeds", total=total_feeds)
+        self._articles = self._progress.add_task("articles", total=0)
 
     def _line(self, text: str, style: str = "") -> None:
         self.console.print(text, style=style, markup=False)
@@ -63,29 +71,12 @@ class SyncDisplay:
         self._line(f"warning: {message}", "yellow")
 
 
-class StageDisplay:
+class StageDisplay(_Display):
     """Progress bars for a build: one per stage, updated as ``(stage, done, total)``."""
 
     def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description:<9}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
+        super().__init__(console)
         self._tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> StageDisplay:
-        self._progress.__enter__()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._progress.__exit__(exc_type, exc, tb)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self._tasks:
