@@ -168,7 +168,7 @@ def test_rules_from_site_config() -> None:
 
 @pytest.fixture(scope="module")
 def demo() -> DemoSite:
-    with DemoSite() as site:
+    with DemoSite(slow_delay=0.01) as site:
         yield site
 
 
