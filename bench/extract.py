@@ -76,7 +76,7 @@ def rules_ms_per_page(rounds: int) -> tuple[int, float]:
     from newsmirror.demosite import DemoSite
     from newsmirror.extract import SiteRules
 
-    with DemoSite() as demo, httpx.Client() as client:
+    with DemoSite(slow_delay=0) as demo, httpx.Client() as client:
         config = parse_config(demo.config_toml())
         pages = []
         for article in demo.expected.all_articles():

@@ -300,3 +300,11 @@ def test_dates_in_other_shapes() -> None:
     assert parse_date("2026-03-09T21:10:00+0800") == datetime(2026, 3, 9, 13, 10, tzinfo=UTC)
     assert parse_date("2026年3月9日 21:10") == datetime(2026, 3, 9, 21, 10, tzinfo=UTC)
     assert parse_date("not a date") is None
+
+
+def test_a_selector_matching_several_elements_takes_them_all() -> None:
+    html = (
+        "<html><body><div class='s'><p>第一段。</p></div><p>导航</p><div class='s'><p>第二段。</p></div></body></html>"
+    )
+    article = extract_article(html, "https://e.com/a", SiteRules(content="div.s, div.s p"))
+    assert article.markdown == "第一段。\n\n第二段。\n"

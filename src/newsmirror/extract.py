@@ -606,6 +606,22 @@ def _finish(
     )
 
 
+def _selected_body(root: HtmlElement, content: str) -> HtmlElement:
+    """The element(s) a site's content selector names; several matches
+    (e.g. "div.story p") are the body together, in page order."""
+    found = clean.selector(content)(root)
+    if not found:
+        raise ExtractionError(f"no element matches the site's content selector {content!r}")
+    if len(found) == 1:
+        return found[0]
+    matched = set(found)
+    body = lxml.html.Element("div")
+    for element in found:
+        if not any(a in matched for a in element.iterancestors()):
+            body.append(copy_element(element))
+    return body
+
+
 def extract_article(
     page: str, url: str, rules: SiteRules | None = None, outbound_links: OutboundLinks = "plain"
 ) -> Extracted:
@@ -623,10 +639,7 @@ def extract_article(
     # read, spares every later pass over the tree.
     etree.strip_elements(root, "head", *_FURNITURE, with_tail=False)
     if rules.content:
-        found = clean.selector(rules.content)(root)
-        if not found:
-            raise ExtractionError(f"no element matches the site's content selector {rules.content!r}")
-        body = found[0]
+        body = _selected_body(root, rules.content)
     else:
         body = _generic_body(root, url, meta)
         if body is None or len(_key(body)) < _MIN_GENERIC_TEXT:
