@@ -156,3 +156,14 @@ def test_a_wrapper_with_a_widget_like_class_is_not_a_widget() -> None:
     text = "The council approved the flood wall after a long debate about the harbour and its fishermen. " * 3
     html = clean_html(f"<div class='article-body social-share-enabled'><p>{text}</p></div>", BASE)
     assert "approved the flood wall" in html
+
+
+def test_without_a_base_relative_urls_stay_relative_and_unsafe_ones_still_go() -> None:
+    html = clean_html("<p><a href='javascript:x()'>甲</a><a href='/rel.html'>乙</a><img src='/a.jpg'></p>", "")
+    assert html == '<p><a>甲</a><a href="/rel.html">乙</a><img src="/a.jpg"></p>'
+
+
+def test_a_caption_whose_image_is_gone_goes_too() -> None:
+    html = clean("<figure><img src='https://t.example.net/p.gif' width='1' height='1'><figcaption>统计</figcaption>"
+                 "</figure><p>正文。</p>")  # fmt: skip
+    assert html == "<p>正文。</p>"

@@ -253,7 +253,9 @@ def _absolute(url: str, base_url: str) -> str | None:
         return None
     absolute = urljoin(base_url, url) if base_url else url
     scheme = urlsplit(absolute).scheme.lower()
-    return absolute if scheme in _SAFE_SCHEMES else None
+    # Without a base (a saved page with no known address) a relative URL
+    # stays relative: it has no scheme, so it cannot be javascript: either.
+    return absolute if scheme in _SAFE_SCHEMES or (not scheme and not base_url) else None
 
 
 def prepare(
@@ -306,6 +308,9 @@ def prepare(
             drop(img)
         else:
             img.set("src", src)
+    for figure in list(root.iter("figure")):
+        if figure.find(".//img") is None and figure.find(".//table") is None:
+            drop(figure)  # its image is gone: a caption of nothing
     for link in root.iter("a"):
         href = link.get("href")
         if href is not None:
@@ -350,6 +355,8 @@ _EMPTY_BLOCK = re.compile(
     r"<(p|div|span|li|blockquote|h[1-6]|figure|figcaption|strong|em|b|i|a)>(\s|&nbsp;|<br>)*</\1>"
 )
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.S)
+# One line per block in the stored HTML, for people reading it.
+_BLOCK_END = re.compile(r"(</(?:p|h[1-6]|ul|ol|li|blockquote|table|tr|figure|pre|dl|dd|dt)>|<hr>)\s*")
 _LAYOUT_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
 
 
@@ -362,7 +369,7 @@ def _tidy(html: str) -> str:
     # Other line breaks from the source layout are plain spaces (except in <pre>).
     parts = _PRE.split(html)
     for i in range(0, len(parts), 2):
-        parts[i] = _LAYOUT_BREAK.sub(" ", parts[i])
+        parts[i] = _BLOCK_END.sub("\\1\n", _LAYOUT_BREAK.sub(" ", parts[i]))
     return "".join(parts).strip()
 
 
