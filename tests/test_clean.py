@@ -167,3 +167,13 @@ def test_a_caption_whose_image_is_gone_goes_too() -> None:
     html = clean("<figure><img src='https://t.example.net/p.gif' width='1' height='1'><figcaption>统计</figcaption>"
                  "</figure><p>正文。</p>")  # fmt: skip
     assert html == "<p>正文。</p>"
+
+
+def test_generic_rules_spare_article_sentences() -> None:
+    html = clean_html(
+        "<p>“Read more books,” the minister told the students.</p>"
+        "<p>警方称这是一次未经授权的集会。</p>"
+        "<p>The council backed <a class='related-link' href='/flood-wall'>the flood wall</a> on Monday.</p>",
+        BASE,
+    )
+    assert "Read more books" in html and "未经授权的集会" in html and "the flood wall</a> on Monday" in html

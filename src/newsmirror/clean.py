@@ -56,7 +56,8 @@ _SAFE_SCHEMES = {"http", "https", "mailto"}
 # Boilerplate every news site carries, dropped even without site rules: a
 # block (paragraph, div, list item) whose text is short and holds one of these.
 GENERIC_BOILERPLATE = (
-    "本文短网址", "本文網址", "版权所有", "版權所有", "转载请注明", "轉載請註明", "未经授权", "未經授權",
+    "本文短网址", "本文網址", "版权所有", "版權所有", "转载请注明", "轉載請註明", "未经授权不得", "未經授權不得",
+    "未经授权，不得", "未經授權，不得",
     "诚征荣誉会员", "誠徵榮譽會員", "订阅电子报", "訂閱電子報", "责任编辑", "責任編輯", "分享到", "点击订阅",
     "All rights reserved", "Sign up for our newsletter", "Subscribe to our newsletter",
     "Share this article", "Share on Facebook", "Share on Twitter", "Related articles", "Related Articles",
@@ -69,11 +70,12 @@ _GENERIC_BOILERPLATE = re.compile(
 _PROMO_OPENINGS = (
     "related:", "related articles", "related stories", "read more", "read also", "also read", "see more", "see also:",
     "more:", "don't miss", "do not miss", "recommended:", "most read", "trending:", "follow us", "follow @",
-    "listen to", "watch:", "image credit", "image copyright", "image caption", "photo credit", "credit:",
+    "watch:", "image credit", "image copyright", "image caption", "photo credit", "credit:",
     "相关阅读", "相關閱讀", "延伸阅读", "延伸閱讀", "推荐阅读", "推薦閱讀", "相关新闻", "相關新聞",
     "更多新闻", "更多新聞", "点击阅读", "點擊閱讀", "关注我们", "關注我們", "扫码关注", "掃碼關注",
 )  # fmt: skip
-_PROMO_LINE = re.compile(r"^\W{0,3}(" + "|".join(re.escape(p) for p in _PROMO_OPENINGS) + ")", re.I)
+# (An opening quotation mark means speech: '"Read more," she said' stays.)
+_PROMO_LINE = re.compile(r"^[^\w\"“'‘「『]{0,3}(" + "|".join(re.escape(p) for p in _PROMO_OPENINGS) + ")", re.I)
 _PROMO_LIMIT = 200
 # Class or id of page widgets that sit inside article text: share bars,
 # hover cards, newsletter boxes, related links, ads.
@@ -116,7 +118,10 @@ def unwrap(element: HtmlElement) -> None:
 
 
 # Elements that may be hidden, picked in C; _is_hidden has the final word.
-_HAS_CLASS_OR_ID = etree.XPath(".//*[@class or @id]")
+# Containers only: an inline link with class "related-link" is part of its sentence.
+_HAS_CLASS_OR_ID = etree.XPath(
+    ".//*[@class or @id][not(self::a or self::em or self::strong or self::b or self::i or self::u or self::img)]"
+)
 _MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 
 
