@@ -308,3 +308,15 @@ def test_a_selector_matching_several_elements_takes_them_all() -> None:
     )
     article = extract_article(html, "https://e.com/a", SiteRules(content="div.s, div.s p"))
     assert article.markdown == "第一段。\n\n第二段。\n"
+
+
+def test_headline_worded_differently_from_og_title_is_not_repeated() -> None:
+    text = "".join(f"<p>Paragraph {i} of the story, long enough to count as article text here.</p>" for i in range(6))
+    html = (
+        "<html><head><meta property='og:title' content='Swift row over'></head><body><article>"
+        f"<h1>Taylor Swift is allowed to play her music after all</h1>{text}<h1>Reaction</h1>{text}"
+        "</article></body></html>"
+    )
+    md = extract_article(html, "https://e.com/a").markdown
+    assert md.startswith("Paragraph 0 of the story")
+    assert "allowed to play" not in md and "\n## Reaction\n" in md

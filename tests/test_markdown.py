@@ -96,3 +96,9 @@ def test_markdown_specials_in_text_are_escaped() -> None:
     md = to_markdown("<p>5*3 = 15 and snake_case_name</p>")
     assert re.search(r"5\\\*3", md) and "snake\\_case\\_name" in md
     assert "<em>" not in rendered(md)
+
+
+def test_angle_brackets_in_text_stay_text() -> None:
+    md = to_markdown("<p>观众观看了&lt;The Palace: Tale of Jang Noksu&gt;。</p>")
+    assert md == "观众观看了&lt;The Palace: Tale of Jang Noksu>。\n"
+    assert "<p>观众观看了&lt;The Palace: Tale of Jang Noksu&gt;。</p>" in rendered(md)

@@ -379,14 +379,23 @@ def _text_of(root: HtmlElement) -> str:
 
 
 def _remove_title(body: HtmlElement, title: str) -> None:
-    """The title is shown once, by the page template: drop it from the body."""
-    if not title:
-        return
-    norm = re.sub(r"\s+", "", title)
+    """The title is shown once, by the page template: drop it from the body.
+
+    A heading with the title's text goes, and so does an <h1> before any
+    text (the page's headline, worded differently from its og:title); other
+    <h1>s become <h2>s under the page's own title.
+    """
+    norm = "".join(title.split())
     for heading in body.iter("h1", "h2"):
-        if re.sub(r"\s+", "", heading.text_content()) == norm:
+        if norm and "".join(heading.text_content().split()) == norm:
             clean.drop(heading)
-            return
+            break
+    for element in body.iter(*_TEXT_BLOCKS):
+        if element.tag == "h1":
+            clean.drop(element)
+        break
+    for heading in body.iter("h1"):
+        heading.tag = "h2"
 
 
 # trafilatura decides which text is the article; asked for text only (no

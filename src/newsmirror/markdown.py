@@ -43,6 +43,11 @@ class _Converter(MarkdownConverter):
         self.article_url = article_url
         self.outbound_links = outbound_links
 
+    def escape(self, text, parent_tags):  # type: ignore[no-untyped-def]
+        # A "<" in text (e.g. <The Palace>, a Korean-style title) would read as
+        # an HTML tag, which GitHub then hides; as an entity it shows as typed.
+        return super().escape(text, parent_tags).replace("<", "&lt;")
+
     def convert_a(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         href = el.get("href") or ""
         if not href or self.outbound_links == "plain" or "_noformat" in parent_tags:
