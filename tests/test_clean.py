@@ -177,3 +177,10 @@ def test_generic_rules_spare_article_sentences() -> None:
         BASE,
     )
     assert "Read more books" in html and "未经授权的集会" in html and "the flood wall</a> on Monday" in html
+
+
+def test_an_image_shown_twice_is_kept_once() -> None:
+    html = clean(
+        "<p><img src='/pic/a.jpg' alt='甲'></p><p><img src='https://news.example.com/pic/a.jpg'></p><p>正文</p>"
+    )
+    assert html.count("<img") == 1

@@ -306,13 +306,16 @@ def prepare(
             size = len(_text(element))
             if size < total * _WIDGET_SHARE:
                 drop(element)
+    seen: set[str] = set()
     for img in list(root.iter("img")):
         _resolve_image(img)
         src = _absolute(img.get("src") or "", base_url)
-        if not src or _is_tracking_pixel(img):
+        # An image shown twice (a lazy copy, a "pin it" overlay) is shown once.
+        if not src or src in seen or _is_tracking_pixel(img):
             drop(img)
         else:
             img.set("src", src)
+            seen.add(src)
     for figure in list(root.iter("figure")):
         if figure.find(".//img") is None and figure.find(".//table") is None:
             drop(figure)  # its image is gone: a caption of nothing

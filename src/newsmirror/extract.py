@@ -407,6 +407,7 @@ _TEXT_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pr
 _NO_SPACE = re.compile(r"\s+")
 # Images smaller than this (by their width/height attributes) are icons, not content.
 _MIN_IMAGE_SIZE = 100
+_THUMBNAIL_SIZE = 300
 
 
 def _key(element: HtmlElement) -> str:
@@ -440,12 +441,20 @@ def _expected_length(root: HtmlElement, meta: _Metadata) -> int:
     return max(lengths)
 
 
+# Thumbnails by their address: ".../square_gallery_thumb.jpg", "...-200x200.jpg".
+_THUMBNAIL = re.compile(r"thumb|(?<![\dx])(\d{2,4})x(\d{2,4})(?![\dx])", re.I)
+
+
 def _content_image(img: HtmlElement) -> bool:
     for attr in ("width", "height"):
         value = (img.get(attr) or "").strip().removesuffix("px")
         if value.isdigit() and int(value) < _MIN_IMAGE_SIZE:
             return False
-    return bool(img.get("src") or img.get("data-src") or img.get("srcset") or img.get("data-srcset"))
+    src = img.get("src") or img.get("data-src") or img.get("srcset") or img.get("data-srcset") or ""
+    thumbnail = _THUMBNAIL.search(src.split("?")[0])
+    if thumbnail and (not thumbnail.group(1) or max(int(thumbnail[1]), int(thumbnail[2])) <= _THUMBNAIL_SIZE):
+        return False
+    return bool(src)
 
 
 def _image_unit(img: HtmlElement) -> HtmlElement:
