@@ -29,8 +29,9 @@ ZH_RULES = SiteRules(
 ZH_JUNK = ("首发于晨光新闻网", "晨光推荐", "本文短网址", "cg.io", "版权所有", "严禁建立镜像网站", "诚征荣誉会员",
            "荣誉会员", "membership.gif", "pixel.gif", "tracker.example.net", "相关新闻", "广告合作",
            "首页")  # fmt: skip
-EN_JUNK = ("150x100", "thumb", "cookies", "Share on", "Sign up", "newsletter", "Related articles", "Night trains", "Comments",
-           "Great news", "All rights reserved", "pixel.gif", "Privacy", "Home", "steal", "Nadia Okafor")  # fmt: skip
+EN_JUNK = ("150x100", "thumb", "cookies", "Share on", "Sign up", "newsletter", "Related articles", "Night trains",
+           "Comments", "Great news", "All rights reserved", "pixel.gif", "Privacy", "Home", "steal",
+           "Nadia Okafor")  # fmt: skip
 
 
 def page(name: str) -> str:
