@@ -184,3 +184,22 @@ def test_an_image_shown_twice_is_kept_once() -> None:
         "<p><img src='/pic/a.jpg' alt='甲'></p><p><img src='https://news.example.com/pic/a.jpg'></p><p>正文</p>"
     )
     assert html.count("<img") == 1
+
+
+def test_text_in_bare_divs_does_not_run_together() -> None:
+    html = clean("<div>第一段</div><div>第二段</div><section><p>第三段</p></section><center>第四段</center>")
+    assert markdown_of(html) == "第一段\n\n第二段\n\n第三段\n\n第四段\n"
+
+
+def test_layout_tables_become_blocks_and_data_tables_stay() -> None:
+    layout = clean("<table><tr><td><p>段一</p><p>段二</p></td><td>侧栏</td></tr></table>"
+                   "<table><tr><td>只有一列</td></tr><tr><td>第二行</td></tr></table>")  # fmt: skip
+    assert "<table" not in layout and markdown_of(layout) == "段一\n\n段二\n\n侧栏\n\n只有一列\n\n第二行\n"
+    data = clean("<table><tr><th>城市</th><th>雨量</th></tr><tr><td>维斯堡</td><td>120</td></tr></table>")
+    assert markdown_of(data) == "| 城市 | 雨量 |\n| --- | --- |\n| 维斯堡 | 120 |\n"
+
+
+def markdown_of(html: str) -> str:
+    from newsmirror.markdown import to_markdown
+
+    return to_markdown(html)

@@ -23,7 +23,7 @@ from lxml.html import HtmlElement, fragment_fromstring, tostring
 # What may survive sanitising. Everything else is unwrapped (text kept)
 # unless it is in _DROP_WITH_CONTENT.
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "del", "dd", "dl", "dt", "em",
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "del", "dd", "div", "dl", "dt", "em",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
     "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
     "th", "thead", "time", "tr", "u", "ul",
@@ -132,6 +132,28 @@ def _is_hidden(element: HtmlElement) -> bool:
         return True
     style = element.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
+
+
+_CONTAINERS = ("section", "article", "main", "center", "details", "summary", "hgroup", "address")
+
+
+def _unwrap_layout_tables(root: HtmlElement) -> None:
+    """Tables used for layout (one column, or cells holding paragraphs) become
+    plain blocks; only data tables stay tables."""
+    for table in reversed(list(root.iter("table"))):
+        rows = [r for r in table.iter("tr") if _owner_table(r) is table]
+        cells = [c for r in rows for c in r if c.tag in ("td", "th")]
+        one_column = all(sum(1 for c in r if c.tag in ("td", "th")) <= 1 for r in rows)
+        holds_blocks = any(c.find(".//p") is not None or c.find(".//div") is not None for c in cells)
+        if one_column or holds_blocks:
+            for element in [table, *(e for e in table.iter("tbody", "thead", "tfoot", "tr", "td", "th", "caption")
+                                      if _owner_table(e) is table)]:  # fmt: skip
+                element.tag = "div"
+                element.attrib.clear()
+
+
+def _owner_table(element: HtmlElement) -> HtmlElement | None:
+    return next(element.iterancestors("table"), None)
 
 
 def _best_from_srcset(srcset: str) -> str:
@@ -280,6 +302,12 @@ def prepare(
     for element in _MAYBE_HIDDEN(root):
         if element is not root and element.getparent() is not None and _is_hidden(element):
             drop(element)
+    # Block containers become <div>s, which survive sanitising: text the page
+    # keeps in bare <div>s must not run together.
+    for element in root.iter(*_CONTAINERS):
+        element.tag = "div"
+        element.attrib.pop("align", None)
+    _unwrap_layout_tables(root)
     for css in remove:
         for element in selector(css)(root):
             if element is not root:
@@ -364,7 +392,7 @@ _EMPTY_BLOCK = re.compile(
 )
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.S)
 # One line per block in the stored HTML, for people reading it.
-_BLOCK_END = re.compile(r"(</(?:p|h[1-6]|ul|ol|li|blockquote|table|tr|figure|pre|dl|dd|dt)>|<hr>)\s*")
+_BLOCK_END = re.compile(r"(</(?:p|div|h[1-6]|ul|ol|li|blockquote|table|tr|figure|pre|dl|dd|dt)>|<hr>)\s*")
 _LAYOUT_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
 
 

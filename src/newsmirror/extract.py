@@ -75,6 +75,8 @@ class ExtractionError(Exception):
 # ---------------------------------------------------------------- parsing
 
 
+# Control characters (other than tab and line breaks) are not text, and lxml refuses them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Comments and processing instructions never matter; dropping them while
 # parsing spares every later pass over the tree.
 _PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
@@ -645,7 +647,8 @@ def extract_article(
 ) -> Extracted:
     """Cut the article out of a decoded page. Raises ExtractionError when there is none."""
     rules = rules or SiteRules()
-    if not page or not page.strip():
+    page = _CONTROL.sub("", page or "")
+    if not page.strip():
         raise ExtractionError("empty page")
     root = parse_page(page)
     url = url or _canonical_url(root)
@@ -673,6 +676,7 @@ def extract_fragment(
 ) -> Extracted:
     """Clean a feed's full-content fragment as an article body (title etc. left empty)."""
     rules = rules or SiteRules()
+    fragment = _CONTROL.sub("", fragment or "")
     if not fragment.strip():
         raise ExtractionError("the feed item has no content")
     body = lxml.html.fragment_fromstring(fragment, create_parent="div")
