@@ -63,6 +63,10 @@ class MirrorConfig(_Model):
     counter_url: str | None = None
     hot_window_days: int = Field(7, ge=1)
     hot_size: int = Field(50, ge=1)
+    # "copy": article images are fetched by sync and served from the mirror's images/;
+    # "link": pages keep the images' original URLs (unreachable behind a firewall).
+    images: Literal["copy", "link"] = "copy"
+    image_max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     squash_history: bool = False
     branch: str = "main"
 

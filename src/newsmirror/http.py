@@ -107,9 +107,10 @@ class HttpClient:
     ) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, *, etag: str = "", last_modified: str = "") -> Response:
+    async def get(self, url: str, *, etag: str = "", last_modified: str = "", max_bytes: int | None = None) -> Response:
         """GET a URL, retrying transient failures. A 304 is returned, not raised;
-        any other non-2xx status raises ``FetchError``."""
+        any other non-2xx status raises ``FetchError``. ``max_bytes`` overrides
+        the configured size cap for this request."""
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -126,7 +127,7 @@ class HttpClient:
                 # Per host first: a task waiting for a busy host must not hold
                 # one of the overall slots that other hosts could use.
                 async with self._per_host[host], self._overall:
-                    return await self._get_once(url, headers)
+                    return await self._get_once(url, headers, max_bytes or self.config.max_bytes)
             except FetchError as exc:
                 if exc.status not in _RETRY_STATUS or attempt >= self.config.retries:
                     raise
@@ -143,8 +144,7 @@ class HttpClient:
             await asyncio.sleep(wait)
             attempt += 1
 
-    async def _get_once(self, url: str, headers: dict[str, str]) -> Response:
-        limit = self.config.max_bytes
+    async def _get_once(self, url: str, headers: dict[str, str], limit: int) -> Response:
         async with self._client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
                 return self._response(response, b"")

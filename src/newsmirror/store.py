@@ -83,6 +83,29 @@ CREATE TABLE IF NOT EXISTS build_outputs (
     digest TEXT NOT NULL,
     PRIMARY KEY (output, path)
 ) WITHOUT ROWID;
+
+-- Article images copied into the mirror (mirror.images = "copy"), by URL.
+-- A failed fetch leaves sha1/data NULL and counts an attempt; later syncs
+-- retry it a few times. The build names the file by the SHA-1 of its bytes.
+CREATE TABLE IF NOT EXISTS images (
+    url TEXT PRIMARY KEY,
+    sha1 TEXT,
+    ext TEXT,
+    data BLOB,
+    fetched TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+);
+
+-- Which image URLs each article's Markdown shows (written by sync).
+CREATE TABLE IF NOT EXISTS article_images (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (site, channel, id, url)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS article_images_url ON article_images (url);
 """
 
 _ARTICLE_COLUMNS = (
@@ -419,3 +442,78 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(output, path, f.inputs, f.size, f.mtime_ns, f.digest) for path, f in changed.items()],
             )
+
+    # -- images -----------------------------------------------------------------
+
+    def set_article_images(self, key: ArticleKey, urls: Iterable[str]) -> None:
+        """Record which image URLs an article shows (replacing what it showed before)."""
+        with self._transaction() as db:
+            args = (key.site, key.channel, key.id)
+            db.execute("DELETE FROM article_images WHERE site = ? AND channel = ? AND id = ?", args)
+            db.executemany(
+                "INSERT OR IGNORE INTO article_images (site, channel, id, url) VALUES (?, ?, ?, ?)",
+                [(*args, url) for url in urls],
+            )
+
+    def unscanned_articles(self) -> list[tuple[ArticleKey, str]]:
+        """(key, Markdown) of articles that show an http(s) image but have no recorded images (stored before)."""
+        rows = self._db.execute(
+            "SELECT site, channel, id, markdown FROM articles a WHERE markdown LIKE '%![%](http%' AND NOT EXISTS"
+            " (SELECT 1 FROM article_images i WHERE i.site = a.site AND i.channel = a.channel AND i.id = a.id)"
+        )
+        return [(ArticleKey(r["site"], r["channel"], r["id"]), r["markdown"]) for r in rows]
+
+    def missing_image_urls(self, urls: list[str]) -> list[str]:
+        """Those of ``urls`` that are not stored yet, in the given order."""
+        if not urls:
+            return []
+        stored = {
+            row[0]
+            for row in self._db.execute(
+                f"SELECT url FROM images WHERE data IS NOT NULL AND url IN ({','.join('?' * len(urls))})", urls
+            )
+        }
+        return [url for url in urls if url not in stored]
+
+    def images_to_retry(self, max_attempts: int) -> list[tuple[str, ArticleKey]]:
+        """(image URL, an article showing it) for every recorded image not stored yet and tried fewer times."""
+        rows = self._db.execute(
+            "SELECT a.url, min(a.site || '/' || a.channel || '/' || a.id) AS article FROM article_images a"
+            " LEFT JOIN images i ON i.url = a.url"
+            " WHERE i.url IS NULL OR (i.data IS NULL AND i.attempts < ?) GROUP BY a.url ORDER BY a.url",
+            (max_attempts,),
+        )
+        return [(r["url"], ArticleKey(*r["article"].split("/", 2))) for r in rows]
+
+    def save_image(self, url: str, sha1: str, ext: str, data: bytes) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO images (url, sha1, ext, data, fetched, attempts, error)"
+                " VALUES (?, ?, ?, ?, ?, 0, '')",
+                (url, sha1, ext, data, _iso(utcnow())),
+            )
+
+    def image_failed(self, url: str, error: str) -> None:
+        """Count a failed attempt to fetch an image that is not stored."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO images (url, attempts, error) VALUES (?, 1, ?)"
+                " ON CONFLICT (url) DO UPDATE SET attempts = attempts + 1, error = excluded.error"
+                " WHERE data IS NULL",
+                (url, error),
+            )
+
+    def article_image_files(self) -> dict[ArticleKey, dict[str, str]]:
+        """For each article, its stored images: URL → file name (<sha1>.<ext>)."""
+        files: dict[ArticleKey, dict[str, str]] = {}
+        rows = self._db.execute(
+            "SELECT a.site, a.channel, a.id, a.url, i.sha1 || '.' || i.ext FROM article_images a"
+            " JOIN images i ON i.url = a.url WHERE i.data IS NOT NULL"
+        )
+        for site, channel, id_, url, name in rows:
+            files.setdefault(ArticleKey(site, channel, id_), {})[url] = name
+        return files
+
+    def image_data(self, url: str) -> bytes | None:
+        row = self._db.execute("SELECT data FROM images WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None

@@ -18,6 +18,7 @@ from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
+from newsmirror.images import MAX_ATTEMPTS, ImageFetcher, image_urls
 from newsmirror.models import Article, FeedState, RunSummary, article_id, utcnow
 from newsmirror.store import Store
 
@@ -82,6 +83,8 @@ class Syncer:
         self.progress = progress
         self.executor = executor
         self.summary = RunSummary()
+        copy = config.mirror.images == "copy"
+        self.images = ImageFetcher(store, http, config.mirror.image_max_bytes, progress.warning) if copy else None
 
     def _error(self, message: str) -> str:
         self.summary.errors.append(message)
@@ -181,6 +184,12 @@ class Syncer:
             feed_hash=item.feed_hash,
         )
         outcome = self.store.save_article(article)
+        images = image_urls(article.markdown)
+        if outcome != "unchanged":
+            self.store.set_article_images(article.key, images)
+        if self.images:
+            # A failed image is a warning: the article is stored and keeps the image's original URL.
+            await self.images.fetch(label, images)
         if outcome == "new":
             self.summary.new += 1
         elif outcome == "updated":
@@ -189,6 +198,20 @@ class Syncer:
             self.summary.skipped += 1
         self.progress.article(label, outcome)
         return outcome
+
+    async def retry_images(self, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> None:
+        """Fetch the missing images of the chosen channels' stored articles: those
+        that failed before (a feed answering 304 would never show them again)
+        and those of articles stored before their images were recorded."""
+        if not self.images:
+            return
+        for key, markdown in self.store.unscanned_articles():
+            self.store.set_article_images(key, image_urls(markdown))
+        channels = {(site.id, channel.id) for site, channel in chosen}
+        todo = [
+            (url, key) for url, key in self.store.images_to_retry(MAX_ATTEMPTS) if (key.site, key.channel) in channels
+        ]
+        await asyncio.gather(*(self.images.fetch(f"{k.site}/{k.channel}/{k.id}", [url]) for url, k in todo))
 
 
 async def sync(
@@ -206,5 +229,6 @@ async def sync(
     async with HttpClient(config.http) as http:
         syncer = Syncer(config, store, http, progress or _Silent(), executor)
         await asyncio.gather(*(syncer.channel(site, channel) for site, channel in chosen))
+        await syncer.retry_images(chosen)
     store.finish_run(run_id, syncer.summary)
     return syncer.summary

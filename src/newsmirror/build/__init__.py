@@ -25,6 +25,7 @@ from newsmirror.build.channels import ChannelView, kept_channels
 from newsmirror.build.files import HOME, OutputTree, UnsafePathError
 from newsmirror.build.home import render_home
 from newsmirror.build.hot import HOT_PATH, hot_entries, hot_since, render_hot
+from newsmirror.build.images import image_path, stored_image_files
 from newsmirror.build.indexes import render_indexes
 from newsmirror.build.markup import code_fingerprint
 from newsmirror.build.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
@@ -118,9 +119,15 @@ def build(
     pending_pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
     pending_qr: list[tuple[_Job, str]] = []
     stamps: dict[str, str] = {}
+    # Images copied into the mirror: per article URL → file name; per file, a URL to read its bytes by.
+    image_files = stored_image_files(store) if config.mirror.images == "copy" else {}
+    image_sources: dict[str, str] = {}
     for view in views:
         for head in view.heads:
-            page = _Job(page_path(head.key), page_inputs(settings, view, head))
+            images = image_files.get(head.key, {})
+            for url, name in images.items():
+                image_sources.setdefault(image_path(name), url)
+            page = _Job(page_path(head.key), page_inputs(settings, view, head, images))
             url = share_url(config.mirror, head.key)
             qr = _Job(qr_path(head.key), qr_inputs(url))
             wanted.update((page.path, qr.path))
@@ -134,6 +141,22 @@ def build(
             else:
                 pending_qr.append((qr, url))
 
+    # Image files are named by their content, so a file made from the same name is the same file.
+    wanted.update(image_sources)
+    for done, (path, url) in enumerate(sorted(image_sources.items()), start=1):
+        job = _Job(path, path)
+        if current(job):
+            result.unchanged += 1
+            continue
+        data = store.image_data(url)
+        if data is None:  # forgotten since the list was read
+            continue
+        try:
+            put(job, data)
+        except OSError as exc:
+            result.errors.append(f"image {url}: cannot write {path}: {exc}")
+        report("images", done, len(image_sources))
+
     with QrDrawer() as drawer:
         # QR codes are drawn in other processes while this one renders the pages.
         drawer.start([url for _, url in pending_qr])
@@ -142,7 +165,7 @@ def build(
             if article is None:  # deleted since the heads were read
                 continue
             try:
-                put(job, render_page(article, view, config.mirror).encode())
+                put(job, render_page(article, view, config.mirror, image_files.get(key, {})).encode())
             except OSError as exc:
                 result.errors.append(f"article {key.site}/{key.channel}/{key.id}: cannot write {job.path}: {exc}")
             if done % 100 == 0 or done == len(pending_pages):

@@ -1,7 +1,7 @@
 """The output tree as the build sees it: which files it manages, safe paths, atomic compare-before-write.
 
-The build owns ``README.md`` and everything under ``pages/`` and ``indexes/``;
-anything else in the output directory (``.git``, a LICENSE, a CNAME) is never
+The build owns ``README.md`` and everything under ``pages/``, ``indexes/`` and
+``images/``; anything else in the output directory (``.git``, a LICENSE, a CNAME) is never
 read, written or deleted.
 """
 
@@ -11,12 +11,12 @@ import os
 import re
 from pathlib import Path
 
-MANAGED_DIRS = ("pages", "indexes")
+MANAGED_DIRS = ("pages", "indexes", "images")
 HOME = "README.md"
 # Every component of a managed path: what ids, page numbers and extensions
 # produce. No leading dot, so no "..", no ".git", no hidden files.
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,150}$")
-_MANAGED_SUFFIXES = (".md", ".png")
+_MANAGED_SUFFIXES = (".md", ".png", ".jpg", ".gif", ".webp")  # images/ holds png, jpg, gif, webp
 _TEMP_MARK = ".tmp-newsmirror-"
 
 

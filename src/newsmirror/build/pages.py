@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsmirror.build.channels import ChannelView
+from newsmirror.build.images import images_fingerprint, localize_images
 from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, ArticleKey, sha1_hex
@@ -34,11 +35,12 @@ def counter_image(mirror: MirrorConfig, key: ArticleKey) -> str | None:
 def settings_fingerprint(mirror: MirrorConfig, code: str) -> str:
     """Everything besides the article that shapes every page."""
     links = [(m.name, m.url) for m in mirror.mirrors]
-    return sha1_hex(repr((code, mirror.base_url, mirror.counter_url, links)))
+    return sha1_hex(repr((code, mirror.base_url, mirror.counter_url, links, mirror.images)))
 
 
-def page_inputs(settings: str, view: ChannelView, head: ArticleHead) -> str:
-    """A fingerprint of all a page is made from, known without reading the article's body."""
+def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dict[str, str]) -> str:
+    """A fingerprint of all a page is made from, known without reading the article's body
+    (``images``: those of its images the mirror holds, URL → file name)."""
     fields = (
         settings,
         view.site.name,
@@ -48,18 +50,19 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead) -> str:
         head.author,
         head.published.isoformat(),
         head.content_hash,
+        images_fingerprint(images),
     )
     return sha1_hex("\x1f".join(fields))
 
 
-def render_page(article: Article, view: ChannelView, mirror: MirrorConfig) -> str:
+def render_page(article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str]) -> str:
     return render(
         "page.md.j2",
         article=article,
         site_name=view.site.name,
         channel=view,
         root=ROOT,
-        body=article.markdown.strip() or "（正文为空）",
+        body=localize_images(article.markdown.strip(), images, ROOT) or "（正文为空）",
         share_url=share_url(mirror, article.key),
         qr_name=f"{article.id}.png",
         mirrors=mirror.mirrors,

@@ -1,0 +1,48 @@
+"""Article images copied into the mirror: images/<sha1>.<ext>, and pages that show them from there.
+
+With ``mirror.images = "copy"`` every image the store holds for a kept page is
+written once under its content hash, and the page's Markdown points at it by a
+relative path (which works for the HTML siblings too: they sit beside the
+Markdown). An image the store does not hold keeps its original URL.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from newsmirror.images import IMAGE_LINK
+from newsmirror.models import ArticleKey
+from newsmirror.store import Store
+
+IMAGES_DIR = "images"
+
+
+def image_path(name: str) -> str:
+    """The output path of a stored image file ``<sha1>.<ext>``."""
+    return f"{IMAGES_DIR}/{name}"
+
+
+def stored_image_files(store: Store) -> dict[ArticleKey, dict[str, str]]:
+    """Per article, the images the store holds: original URL → file name."""
+    try:
+        return store.article_image_files()
+    except sqlite3.OperationalError:  # a read-only store made before images were stored
+        return {}
+
+
+def images_fingerprint(files: dict[str, str]) -> str:
+    """What a page's images add to its inputs: which of them are in the mirror, under which name."""
+    return "\x1e".join(f"{url} {name}" for url, name in sorted(files.items()))
+
+
+def localize_images(markdown: str, files: dict[str, str], root: str) -> str:
+    """The Markdown with each image the mirror holds pointing at its copy (``root`` leads to the tree's top)."""
+    if not files:
+        return markdown
+
+    def local(match: re.Match[str]) -> str:
+        name = files.get(match["url"])
+        return f"![{match['alt']}]({root}{image_path(name)})" if name else match[0]
+
+    return IMAGE_LINK.sub(local, markdown)
