@@ -556,21 +556,24 @@ _MIN_GENERIC_TEXT = 20
 # trafilatura's fast mode (no second-opinion extractors) is taken when its
 # text holds at least this share of what the page's own markup promises.
 _FAST_ENOUGH = 0.7
+# A result this short (characters, without spaces) is suspect on its own: a
+# second opinion costs little on the few pages where it happens.
+_SHORT_ARTICLE = 500
 
 
 def _generic_body(root: HtmlElement, url: str, meta: _Metadata) -> HtmlElement | None:
     """The article body of a page without site rules, picked by evidence.
 
-    trafilatura (fast mode) proposes; when the page's own article markup or
-    JSON-LD says the article is clearly longer than that, trafilatura runs
-    again with its fallback extractors (readability, jusText) and the longer
-    result wins.
+    trafilatura (fast mode) proposes; when that is short, or the page's own
+    article markup or JSON-LD says the article is clearly longer, trafilatura
+    runs again with its fallback extractors (readability, jusText) and the
+    longer result wins; failing that, the page's markup or JSON-LD body is used.
     """
     # trafilatura works on its own copy of the parsed page.
     body = _trafilatura_body(root, url, fast=True)
     found = len(_key(body)) if body is not None else 0
     expected = _expected_length(root, meta)
-    if body is None or found < _FAST_ENOUGH * expected:
+    if body is None or found < _FAST_ENOUGH * expected or found < _SHORT_ARTICLE:
         second = _trafilatura_body(root, url, fast=False)
         if second is not None and len(_key(second)) > found:
             body, found = second, len(_key(second))
