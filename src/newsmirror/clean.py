@@ -60,7 +60,7 @@ GENERIC_BOILERPLATE = (
     "未经授权，不得", "未經授權，不得",
     "诚征荣誉会员", "誠徵榮譽會員", "订阅电子报", "訂閱電子報", "责任编辑", "責任編輯", "分享到", "点击订阅",
     "All rights reserved", "Sign up for our newsletter", "Subscribe to our newsletter",
-    "Share this article", "Share on Facebook", "Share on Twitter", "Related articles", "Related Articles",
+    "Share this article", "Share on Facebook", "Share on Twitter", "Related articles",
     "Read more:", "Copyright ©", "© Copyright",
 )  # fmt: skip
 _GENERIC_BOILERPLATE = re.compile(
@@ -112,16 +112,11 @@ def drop(element: HtmlElement) -> None:
     parent.remove(element)
 
 
-def unwrap(element: HtmlElement) -> None:
-    """Replace an element by its children."""
-    element.drop_tag()
-
-
-# Elements that may be hidden, picked in C; _is_hidden has the final word.
 # Containers only: an inline link with class "related-link" is part of its sentence.
 _HAS_CLASS_OR_ID = etree.XPath(
     ".//*[@class or @id][not(self::a or self::em or self::strong or self::b or self::i or self::u or self::img)]"
 )
+# Elements that may be hidden, picked in C; _is_hidden has the final word.
 _MAYBE_HIDDEN = etree.XPath(".//*[@hidden or @aria-hidden or @style]")
 
 
