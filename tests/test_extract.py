@@ -52,10 +52,8 @@ def test_chinese_page(rules: SiteRules | None) -> None:
     assert "为期五天的维斯堡气候会议9日晚间闭幕，二十个沿海国家的代表签署了一份防洪协定" in md
     assert "#### 协定的主要内容" in md
     assert "　　据悉，协定将于明年一月生效" in md  # full-width indent kept
-    assert (
-        "![签署仪式现场](https://img.chenguang.example/pic/2026/3-9/sign.jpg)\n\n签署仪式现场。（图片来源：晨光新闻）"
-        in md
-    )
+    # The caption is shown once: not again as the image's alt text.
+    assert "![](https://img.chenguang.example/pic/2026/3-9/sign.jpg)\n\n签署仪式现场。（图片来源：晨光新闻）" in md
     assert "(https://www.chenguang.example/pic/2026/3-9/map-large.png)" in md  # lazy image's real address
     assert "# 维斯堡" not in md  # the title is not repeated in the body
     assert_clean_markdown(md)
@@ -72,7 +70,7 @@ def test_english_page_generic() -> None:
     assert article.lead_caption == "A ferry leaves the north pier"
     md = article.markdown
     assert md.startswith("Ferry workers on the northern routes voted on Monday")
-    assert "![The north pier at dawn](https://www.harbourtimes.example/media/pier.jpg)\n\n" in md
+    assert "![The north pier at dawn](https://www.harbourtimes.example/media/pier.jpg)\n\n" in md  # alt ≠ caption
     assert "*Commuters waited at the north pier during the strike.*" in md
     assert "[earlier talks](https://www.harbourtimes.example/world/earlier-talks)" in md
     assert "## What changes for passengers" in md
@@ -220,7 +218,7 @@ def test_sample_site_feed_content(demo: DemoSite) -> None:
 def test_command_prints_one_page(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["extract", str(PAGES / "chenguang-zh.html"), "--url", ZH_URL])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# 维斯堡气候会议闭幕 二十国签署防洪协定\n\n![签署仪式现场]")
+    assert result.stdout.startswith("# 维斯堡气候会议闭幕 二十国签署防洪协定\n\n![](https://img.chenguang.example/")
     assert "本文短网址" not in result.stdout
 
 

@@ -189,6 +189,24 @@ def _resolve_image(img: HtmlElement) -> None:
             img.attrib.pop("src")
 
 
+_CAPTION_LIMIT = 400
+
+
+def _undouble_caption(img: HtmlElement) -> None:
+    """An alt text that repeats the caption beside the image is dropped: the
+    caption is shown once."""
+    alt = "".join((img.get("alt") or "").split())
+    if not alt:
+        return
+    holder = next((a for a in img.iterancestors() if a.tag in ("figure", "p", "div", "li", "td")), None)
+    if holder is None:
+        return
+    beside = "".join(holder.text_content().split())
+    # Only a caption-sized holder: in a whole article the words may recur by chance.
+    if alt in beside and len(beside) <= _CAPTION_LIMIT:
+        img.set("alt", "")
+
+
 def _is_tracking_pixel(img: HtmlElement) -> bool:
     sizes = []
     for attr in ("width", "height"):
@@ -339,6 +357,7 @@ def prepare(
         else:
             img.set("src", src)
             seen.add(src)
+            _undouble_caption(img)
     for figure in list(root.iter("figure")):
         if figure.find(".//img") is None and figure.find(".//table") is None:
             drop(figure)  # its image is gone: a caption of nothing
