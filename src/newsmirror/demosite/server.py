@@ -17,7 +17,14 @@ from urllib.parse import unquote, urlsplit
 
 from newsmirror.demosite.content import Item, Site, load_items, load_sites
 from newsmirror.demosite.expected import Expected, build_expected
-from newsmirror.demosite.render import Renderer, Resource, index_page, not_found_page, static_resources
+from newsmirror.demosite.render import (
+    STATIC_DATE,
+    Renderer,
+    Resource,
+    index_page,
+    not_found_page,
+    static_resources,
+)
 from newsmirror.demosite.siteconfig import config_toml
 from newsmirror.models import canonical_url
 
@@ -201,6 +208,13 @@ class DemoSite:
             items.insert(0, item)
         self._render(site)
         return self.base_url + item.path
+
+    def put_file(self, path: str, body: bytes, content_type: str) -> str:
+        """Serve ``body`` at ``path`` from now on (e.g. an image that was missing, or an
+        error page at an image's address); returns its URL."""
+        with self._lock:
+            self._resources[path] = Resource(body, content_type, STATIC_DATE)
+        return self.base_url + path
 
     def update_article(self, url: str, title: str | None = None, body_html: str | None = None) -> None:
         """Change a published article in place (e.g. add an update marker to its
