@@ -213,7 +213,7 @@ def test_one_new_article_changes_only_what_lists_it(config: Config, store: Store
 
     changed = {p for p in after if before.get(p) != after[p]}
     new = article(2).key.path
-    assert changed == {f"{new}.md", f"{new}.png", "indexes/kzg-p9.md", "README.md"}
+    assert changed == {f"{new}.md", f"{new}.png", "indexes/kzg-p9.md", "README.md", "feed.xml"}
     assert set(result.written) == changed and result.removed == []
 
 
@@ -308,6 +308,7 @@ def test_hostile_store_values_cannot_leave_the_output(tmp_path: Path, store: Sto
     files = {p.relative_to(config.output_dir).as_posix() for p in config.output_dir.rglob("*") if p.is_file()}
     assert files == {
         "README.md",
+        "feed.xml",
         "indexes/hot.md",
         "indexes/kzg-p1.md",
         "indexes/kzg-p9.md",
@@ -408,8 +409,8 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
         store.save_article(article(1))
     first = CliRunner().invoke(app, ["build", "-c", str(toml)])
     again = CliRunner().invoke(app, ["build", "-c", str(toml)])
-    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 5 written, 0 removed, 0 unchanged" in first.output
-    assert again.exit_code == 0 and "0 written, 0 removed, 5 unchanged" in again.output
+    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 6 written, 0 removed, 0 unchanged" in first.output
+    assert again.exit_code == 0 and "0 written, 0 removed, 6 unchanged" in again.output
 
 
 def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:

@@ -136,6 +136,7 @@ def test_one_new_article_changes_only_its_page_and_the_lists(tmp_path: Path, dem
         f"{page}.md",
         f"{page}.png",
         "README.md",
+        "feed.xml",
         "indexes/harbor-science.md",
         "pages/harbor/science",
     }

@@ -382,6 +382,31 @@ def demo(
         console.print("(the errors above are the sample sites' deliberate faults: a malformed feed, a 404)")
 
 
+@app.command()
+def serve(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the built output tree read-only on 127.0.0.1, to preview it in a browser, until Ctrl-C."""
+    from newsmirror.preview import preview_server
+
+    cfg = load(config)
+    if not cfg.output_dir.is_dir():
+        fail(f"{cfg.output_dir}: no output yet; run 'newsmirror build' first")
+    try:
+        server = preview_server(cfg.output_dir, host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pass another --port (0 picks a free one)")
+    with server:
+        typer.echo(f"http://{host}:{server.server_address[1]}/")
+        console.print(f"serving {cfg.output_dir} read-only; press Ctrl-C to stop")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
 @app.command("demo-site")
 def demo_site(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8700,

@@ -63,6 +63,10 @@ class MirrorConfig(_Model):
     counter_url: str | None = None
     hot_window_days: int = Field(7, ge=1)
     hot_size: int = Field(50, ge=1)
+    # Also write an HTML sibling of every Markdown page, for static hosts that do not render Markdown.
+    html: bool = False
+    # Articles in feed.xml, the mirror's Atom feed.
+    feed_size: int = Field(50, ge=1)
     # "copy": article images are fetched by sync and served from the mirror's images/;
     # "link": pages keep the images' original URLs (unreachable behind a firewall).
     images: Literal["copy", "link"] = "copy"

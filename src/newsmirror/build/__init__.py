@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmirror.build.channels import ChannelView, kept_channels
-from newsmirror.build.files import HOME, OutputTree, UnsafePathError
+from newsmirror.build.feed import render_feed
+from newsmirror.build.files import FEED, HOME, OutputTree, UnsafePathError
 from newsmirror.build.home import render_home
 from newsmirror.build.hot import HOT_PATH, hot_entries, hot_since, render_hot
+from newsmirror.build.html import html_path, to_html
 from newsmirror.build.images import image_path, stored_image_files
 from newsmirror.build.indexes import render_indexes
 from newsmirror.build.markup import code_fingerprint
@@ -122,6 +124,7 @@ def build(
     # Images copied into the mirror: per article URL → file name; per file, a URL to read its bytes by.
     image_files = stored_image_files(store) if config.mirror.images == "copy" else {}
     image_sources: dict[str, str] = {}
+    sources: dict[str, str] = {}  # each Markdown file → the fingerprint of what it is made from
     for view in views:
         for head in view.heads:
             images = image_files.get(head.key, {})
@@ -132,6 +135,7 @@ def build(
             qr = _Job(qr_path(head.key), qr_inputs(url))
             wanted.update((page.path, qr.path))
             stamps[page.path] = page.inputs[:8]
+            sources[page.path] = page.inputs
             if current(page):
                 result.unchanged += 1
             else:
@@ -206,8 +210,35 @@ def build(
     for path in (p for p in rendered if p in recorded):
         del recorded[path]  # always re-rendered: no need to remember them
 
+    # The feed is small: rendered every time, written only when it differs.
+    wanted.add(FEED)
+    try:
+        put(_Job(FEED, ""), render_feed(store, views, config.mirror).encode())
+    except OSError as exc:
+        result.errors.append(f"cannot write {FEED}: {exc}")
+    recorded.pop(FEED, None)
+
+    # The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed.
+    if config.mirror.html:
+        html_settings = sha1_hex(code_fingerprint() + config.mirror.title)
+        sources.update({path: sha1_hex(text) for path, text in rendered.items()})
+        for path, inputs in sorted(sources.items()):
+            job = _Job(html_path(path), sha1_hex(html_settings + inputs))
+            wanted.add(job.path)
+            if current(job):
+                result.unchanged += 1
+                continue
+            markdown = rendered.get(path) or (tree.read(path) or b"").decode()
+            if not markdown:  # its Markdown could not be written: an error is already reported
+                continue
+            try:
+                put(job, to_html(markdown, path, config.mirror.title).encode())
+            except OSError as exc:
+                result.errors.append(f"cannot write {job.path}: {exc}")
+
     # Retention and removed channels: what the build once made and no longer wants goes.
-    for path in sorted(tree.existing() - wanted):
+    made_here = {path for path in manifest if "/" not in path}  # index.html: removed only if the build made it
+    for path in sorted((tree.existing() | made_here) - wanted):
         try:
             tree.remove(path)
             result.removed.append(path)

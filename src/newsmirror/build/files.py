@@ -1,8 +1,8 @@
 """The output tree as the build sees it: which files it manages, safe paths, atomic compare-before-write.
 
-The build owns ``README.md`` and everything under ``pages/``, ``indexes/`` and
-``images/``; anything else in the output directory (``.git``, a LICENSE, a CNAME) is never
-read, written or deleted.
+The build owns ``README.md`` (with ``index.html`` and ``feed.xml``) and everything
+under ``pages/``, ``indexes/`` and ``images/``; anything else in the output directory (``.git``,
+a LICENSE, a CNAME) is never read, written or deleted.
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from pathlib import Path
 
 MANAGED_DIRS = ("pages", "indexes", "images")
 HOME = "README.md"
+# The files the build owns at the top of the tree: the home page, its HTML sibling, the feed.
+HTML_HOME = "index.html"
+FEED = "feed.xml"
+ROOT_FILES = (HOME, HTML_HOME, FEED)
 # Every component of a managed path: what ids, page numbers and extensions
 # produce. No leading dot, so no "..", no ".git", no hidden files.
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,150}$")
-_MANAGED_SUFFIXES = (".md", ".png", ".jpg", ".gif", ".webp")  # images/ holds png, jpg, gif, webp
+_MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")  # images/ holds png, jpg, gif, webp
 _TEMP_MARK = ".tmp-newsmirror-"
 
 
@@ -39,7 +43,7 @@ class OutputTree:
 
     def _absolute(self, rel: str) -> str:
         parts = rel.split("/")
-        if rel != HOME and (
+        if rel not in ROOT_FILES and (
             len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(_SEGMENT.match(p) for p in parts[1:])
         ):
             raise UnsafePathError(f"{rel!r} is not a path the build manages")

@@ -1,0 +1,83 @@
+"""The mirror's Atom feed: feed.xml at the top of the output tree, the newest ``mirror.feed_size`` articles.
+
+Every entry links to the article's page in the mirror: its HTML page when
+``mirror.html`` is on (the mirror is then served where Markdown is not rendered,
+and a feed reader opens links in a browser), its Markdown page otherwise (what
+GitHub and its peers render). The entry's id is the page's Markdown address, so
+turning the HTML site on or off does not make every entry new. Dates come from
+the store, never from the clock: the same store gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from newsmirror.build.channels import ChannelView
+from newsmirror.build.files import HOME, HTML_HOME
+from newsmirror.build.html import environment, first_paragraph, html_path
+from newsmirror.build.pages import page_path, share_url
+from newsmirror.config import MirrorConfig
+from newsmirror.store import ArticleHead, Store
+
+# Before the first article: a fixed date keeps an empty feed valid and deterministic.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    title: str
+    id: str
+    link: str
+    published: str
+    updated: str
+    author: str
+    channel: str
+    summary: str
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def newest_heads(views: list[ChannelView], size: int) -> list[tuple[ArticleHead, ChannelView]]:
+    """The ``size`` newest kept articles across every channel, newest first (as the home page orders them)."""
+    heads = [(head, view) for view in views for head in view.heads]
+    heads.sort(key=lambda hv: (hv[0].published, hv[0].key.site, hv[0].key.channel, hv[0].key.id), reverse=True)
+    return heads[:size]
+
+
+def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) -> str:
+    entries: list[FeedEntry] = []
+    for head, view in newest_heads(views, mirror.feed_size):
+        article = store.article(head.key)
+        if article is None:  # deleted since the heads were read
+            continue
+        path = page_path(head.key)
+        entries.append(
+            FeedEntry(
+                title=head.title or "（无标题）",
+                id=share_url(mirror, head.key),
+                link=f"{mirror.base_url}/{html_path(path) if mirror.html else path}",
+                published=rfc3339(head.published),
+                # An article's page changes when it is fetched again.
+                updated=rfc3339(max(head.published, head.fetched)),
+                author=head.author,
+                channel=f"{view.site.name} · {view.name}",
+                summary=first_paragraph(article.markdown),
+            )
+        )
+    updated = max((e.updated for e in entries), default=rfc3339(_EPOCH))
+    text = (
+        environment()
+        .get_template("feed.xml.j2")
+        .render(
+            title=mirror.title,
+            # The id stays the same when the HTML site is turned on or off; the link is what a browser can show.
+            id=f"{mirror.base_url}/{HOME}",
+            home=f"{mirror.base_url}/{HTML_HOME if mirror.html else HOME}",
+            updated=updated,
+            entries=entries,
+        )
+    )
+    return text.rstrip() + "\n"

@@ -1,0 +1,126 @@
+"""The static HTML site: an .html sibling of every Markdown file the build writes (``mirror.html``).
+
+README.md becomes index.html and every other x.md becomes x.html in the same
+folder, so every relative link (QR codes, images, other pages) still works;
+only links between pages change from .md to .html. The Markdown is rendered
+with markdown-it-py (CommonMark and tables) with raw HTML off, into a page with
+a small inline stylesheet: no script, no font, nothing fetched from elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from newsmirror.build.files import FEED, HOME, HTML_HOME
+
+_HEAD_BLOCKS = 8
+# Han, kana, hangul and CJK punctuation: a title with any of them is not English.
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Characters XML 1.0 forbids (and HTML shows as garbage): never let feed text carry them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def html_path(md_path: str) -> str:
+    """The HTML sibling of a managed Markdown file: README.md → index.html, x.md → x.html."""
+    if md_path == HOME:
+        return HTML_HOME
+    return md_path.removesuffix(".md") + ".html"
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    # CommonMark with tables, as GitHub shows the pages; raw HTML in a page is shown as text, never passed on.
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def plain_text(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+@cache
+def environment() -> Environment:
+    """Jinja2 for HTML and XML templates: unlike the Markdown ones, every value is escaped."""
+    env = Environment(
+        loader=PackageLoader("newsmirror", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["plain"] = plain_text
+    return env
+
+
+def _page_link(href: str) -> str:
+    """A relative link to a Markdown page, pointed at its HTML sibling; any other link unchanged."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md") or href.startswith("/"):
+        return href
+    folder, _, name = parts.path.rpartition("/")
+    name = HTML_HOME if name == HOME else name.removesuffix(".md") + ".html"
+    path = f"{folder}/{name}" if folder else name
+    return path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _inline_text(token: Token) -> str:
+    """The text a reader sees of an inline token (escapes undone, markup and images left out)."""
+    out: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def page_language(title: str) -> str:
+    return "zh" if _CJK.search(title) else "en"
+
+
+def to_html(markdown: str, path: str, feed_title: str) -> str:
+    """The HTML page of the managed Markdown file ``path`` holding ``markdown``."""
+    parser = markdown_parser()
+    tokens = parser.parse(markdown)
+    title = ""
+    for index, token in enumerate(tokens):
+        if not title and token.type == "heading_open" and token.tag == "h1":
+            title = _inline_text(tokens[index + 1])
+        for child in token.children or []:
+            if child.type == "link_open":
+                child.attrSet("href", _page_link(str(child.attrGet("href") or "")))
+    body = parser.renderer.render(tokens, parser.options, {})
+    html = (
+        environment()
+        .get_template("page.html.j2")
+        .render(
+            lang=page_language(title),
+            title=plain_text(title) or feed_title,
+            root="../" * path.count("/"),
+            feed=FEED,
+            feed_title=feed_title,
+            body=body,
+        )
+    )
+    return html.rstrip() + "\n"
+
+
+def first_paragraph(markdown: str) -> str:
+    """The text of the first paragraph that has any (a paragraph of images alone is passed over)."""
+    parser = markdown_parser()
+    # The first paragraph is near the top: parse the first few blocks, and all of it only when they hold none.
+    head = "\n\n".join(markdown.split("\n\n", _HEAD_BLOCKS)[:_HEAD_BLOCKS])
+    for text in (head, markdown) if head != markdown else (markdown,):
+        tokens = parser.parse(text)
+        for index, token in enumerate(tokens):
+            if token.type == "paragraph_open":
+                found = _inline_text(tokens[index + 1])
+                if found:
+                    return plain_text(found)
+    return ""
