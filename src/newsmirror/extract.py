@@ -469,6 +469,9 @@ def _image_unit(img: HtmlElement) -> HtmlElement:
     return img
 
 
+_HAS_BLOCKS = etree.XPath("boolean(.//p or .//div or .//ul or .//ol or .//table or .//blockquote)")
+
+
 def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     """Put back the links, images and quotes trafilatura's text leaves out.
 
@@ -497,6 +500,8 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
         if original is None or (original.tag != block.tag and block.tag not in ("p",)):
             continue
         matched.append((block, original))
+        if original.tag != block.tag and _HAS_BLOCKS(original):
+            continue  # a <p> cannot take a quote's or list item's paragraphs
         copy = copy_element(original)
         block[:] = list(copy)
         block.text = copy.text
