@@ -62,7 +62,7 @@ class _Converter(MarkdownConverter):
             return ""
         alt = (el.get("alt") or "").replace("[", "").replace("]", "").strip()
         image = f"![{alt}]({src.replace(' ', '%20').replace(')', '%29')})"
-        if "_inline" in parent_tags and parent_tags & {"td", "th"}:
+        if "_inline" in parent_tags:  # in a heading or a table cell: stay on its line
             return image
         return f"\n\n{image}\n\n"
 
