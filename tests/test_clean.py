@@ -160,7 +160,7 @@ def test_a_wrapper_with_a_widget_like_class_is_not_a_widget() -> None:
 
 def test_without_a_base_relative_urls_stay_relative_and_unsafe_ones_still_go() -> None:
     html = clean_html("<p><a href='javascript:x()'>甲</a><a href='/rel.html'>乙</a><img src='/a.jpg'></p>", "")
-    assert html == '<p><a>甲</a><a href="/rel.html">乙</a><img src="/a.jpg"></p>'
+    assert html == '<p><a href="/rel.html">乙</a><img src="/a.jpg"></p>'
 
 
 def test_a_caption_whose_image_is_gone_goes_too() -> None:
@@ -214,3 +214,13 @@ def test_a_caption_doubled_as_alt_text_is_shown_once() -> None:
     assert '<img src="https://news.example.com/a.jpg" alt="">' in html
     assert '<img src="https://news.example.com/b.jpg" alt="">' in html
     assert 'alt="A map of the warning stations"' in html  # no caption beside it: the alt stays
+
+
+def test_script_controls_and_appeals_go_without_rules() -> None:
+    html = clean_html(
+        "<p>茶园一景。<a href=\"javascript:openBig('tea.jpg')\">[查看大图]</a></p>"
+        "<p>【订阅本报】每月一杯咖啡的钱，支持我们继续做深度报道。<a href='/subscribe.html'>立即订阅</a></p>"
+        "<p>Support our journalism: <a href='https://example.com/donate'>give today</a>.</p><p>正文继续。</p>",
+        BASE,
+    )
+    assert html == "<p>茶园一景。</p>\n<p>正文继续。</p>"

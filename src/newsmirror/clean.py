@@ -85,6 +85,7 @@ _WIDGET = re.compile(
     re.I,
 )
 _WIDGET_SHARE = 0.3
+_APPEAL_LINK = re.compile(r"subscri|membership|donat|newsletter|sign-?up|/join\b|/support-us", re.I)
 _MAYBE_BOILERPLATE = re.compile("|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + "|©|copyright", re.I)
 _NO_SPACE = re.compile(r"\s+")
 # A generic phrase only condemns a block of at most this many characters:
@@ -337,6 +338,13 @@ def prepare(
             if element.getparent() is not None and _is_link_list(element):
                 drop(element)
         _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, lambda text: True)
+        # A short block that links to a subscription, membership or donation
+        # page is an appeal, whatever its words.
+        for link in list(root.iter("a")):
+            if _APPEAL_LINK.search(link.get("href") or ""):
+                block = next((a for a in link.iterancestors(*_BLOCK_TAGS) if a is not root), None)
+                if block is not None and len(_text(block).strip()) <= _PROMO_LIMIT:
+                    drop(block)
         total = len(_text(root))
         for element in _HAS_CLASS_OR_ID(root):
             place = f"{element.get('class', '')} {element.get('id', '')}"
@@ -361,8 +369,11 @@ def prepare(
     for figure in list(root.iter("figure")):
         if figure.find(".//img") is None and figure.find(".//table") is None:
             drop(figure)  # its image is gone: a caption of nothing
-    for link in root.iter("a"):
+    for link in list(root.iter("a")):
         href = link.get("href")
+        if href is not None and href.strip().lower().startswith("javascript:"):
+            drop(link)  # a script control ("view large", "print", "share"), not text
+            continue
         if href is not None:
             absolute = _absolute(href, base_url)
             if absolute:

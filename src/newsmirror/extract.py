@@ -469,6 +469,27 @@ def _image_unit(img: HtmlElement) -> HtmlElement:
     return img
 
 
+# Pieces must cover this share of the page block they are put back into.
+_PIECES_COVER = 0.6
+_HAS_BLOCK_CHILDREN = etree.XPath("boolean(./p or ./div or ./ul or ./ol or ./table or ./blockquote)")
+
+
+def _innermost_holding(key: str, blocks: dict[str, HtmlElement]) -> HtmlElement | None:
+    """The page block with the shortest text that contains ``key``."""
+    best: str | None = None
+    for text in blocks:
+        if key in text and (best is None or len(text) < len(best)):
+            best = text
+    return blocks[best] if best is not None else None
+
+
+def _take_content(block: HtmlElement, original: HtmlElement) -> None:
+    """Give a block of trafilatura's output the page element's own HTML."""
+    copy = copy_element(original)
+    block[:] = list(copy)
+    block.text = copy.text
+
+
 _HAS_BLOCKS = etree.XPath("boolean(.//p or .//div or .//ul or .//ol or .//table or .//blockquote)")
 
 
@@ -485,8 +506,10 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     # Document order of the elements that matter (iterating them alone is far
     # cheaper than numbering every element of the page).
     order: dict[HtmlElement, int] = {}
-    for i, element in enumerate(root.iter(*_TEXT_BLOCKS, "img")):
+    for i, element in enumerate(root.iter(*_TEXT_BLOCKS, "img", "div")):
         order[element] = i
+        if element.tag == "div":
+            continue
         if element.tag == "img":
             if _content_image(element):
                 images.append(element)
@@ -495,16 +518,36 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
         if len(key) >= 2:
             by_text.setdefault(key, element)
     matched: list[tuple[HtmlElement, HtmlElement]] = []
+    # trafilatura splits a page block at line breaks and inline widgets; its
+    # pieces are gathered back into the block they came from.
+    pieces: dict[HtmlElement, list[HtmlElement]] = {}
+    containers: dict[str, HtmlElement] | None = None
     for block in list(body.iter(*_TEXT_BLOCKS)):
-        original = by_text.get(_key(block))
+        key = _key(block)
+        original = by_text.get(key)
+        if original is None and block.tag == "p" and len(key) >= 2:
+            if containers is None:
+                containers = {**{_key(d): d for d in root.iter("div")}, **by_text}
+            original = _innermost_holding(key, containers)
+            if original is not None and not _HAS_BLOCK_CHILDREN(original):
+                pieces.setdefault(original, []).append(block)
+                matched.append((block, original))
+            continue
         if original is None or (original.tag != block.tag and block.tag not in ("p",)):
             continue
         matched.append((block, original))
         if original.tag != block.tag and _HAS_BLOCKS(original):
             continue  # a <p> cannot take a quote's or list item's paragraphs
-        copy = copy_element(original)
-        block[:] = list(copy)
-        block.text = copy.text
+        _take_content(block, original)
+    for original, parts in pieces.items():
+        covered = sum(len(_key(part)) for part in parts)
+        if covered >= _PIECES_COVER * len(_key(original)):
+            _take_content(parts[0], original)
+            for part in parts[1:]:
+                clean.drop(part)
+            matched = [(b, o) for b, o in matched if b not in parts[1:]]
+        else:
+            matched = [(b, o) for b, o in matched if b not in parts]
     # Quotes trafilatura dropped (embedded posts are its usual victims) come
     # back like images when they sit between two blocks of the article.
     originals = {original for _, original in matched}
