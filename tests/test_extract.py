@@ -171,8 +171,10 @@ def demo() -> DemoSite:
         yield site
 
 
-def test_sample_sites_pages(demo: DemoSite) -> None:
-    """Every article page of the sample sites, fetched over HTTP, with the config the sites come with."""
+@pytest.mark.parametrize("with_rules", [True, False], ids=["site-rules", "generic"])
+def test_sample_sites_pages(demo: DemoSite, with_rules: bool) -> None:
+    """Every article page of the sample sites, fetched over HTTP, with the rules the sites come with
+    and without any (generic extraction must drop the same junk on its own)."""
     config = parse_config(demo.config_toml())
     expected = demo.expected
     checked = 0
@@ -183,7 +185,8 @@ def test_sample_sites_pages(demo: DemoSite) -> None:
                 continue
             response = client.get(wanted.url)
             page_text = decode(response.content, response.headers.get("content-type"))
-            article = extract_article(page_text, wanted.url, SiteRules.from_site(site))
+            rules = SiteRules.from_site(site) if with_rules else None
+            article = extract_article(page_text, wanted.url, rules)
             assert article.title == wanted.title
             assert wanted.text in article.text, wanted.url
             assert article.published == wanted.published.astimezone(UTC)
