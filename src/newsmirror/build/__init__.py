@@ -38,7 +38,7 @@ from newsmirror.store import BuiltFile, Store
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
 
-# progress(stage, done, total): stage is "pages", "qr codes" or "indexes".
+# progress(stage, done, total): stage is "images", "pages", "qr codes", "indexes" or "html".
 Progress = Callable[[str, int, int], None]
 
 
@@ -222,7 +222,9 @@ def build(
     if config.mirror.html:
         html_settings = sha1_hex(code_fingerprint() + config.mirror.title)
         sources.update({path: sha1_hex(text) for path, text in rendered.items()})
-        for path, inputs in sorted(sources.items()):
+        for done, (path, inputs) in enumerate(sorted(sources.items()), start=1):
+            if done % 100 == 0 or done == len(sources):
+                report("html", done, len(sources))
             job = _Job(html_path(path), sha1_hex(html_settings + inputs))
             wanted.add(job.path)
             if current(job):
