@@ -48,6 +48,9 @@ def test_chinese_page(rules: SiteRules | None) -> None:
     assert article.title == "维斯堡气候会议闭幕 二十国签署防洪协定"
     assert article.author == "林远"
     assert article.published == datetime(2026, 3, 9, 13, 10, tzinfo=UTC)  # 21:10 in Beijing
+    # No og:image: the body's first image leads, with the caption beside it.
+    assert article.lead_image == "https://img.chenguang.example/pic/2026/3-9/sign.jpg"
+    assert article.lead_caption == "签署仪式现场。（图片来源：晨光新闻）"
     md = article.markdown
     assert "为期五天的维斯堡气候会议9日晚间闭幕，二十个沿海国家的代表签署了一份防洪协定" in md
     assert "#### 协定的主要内容" in md

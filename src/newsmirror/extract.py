@@ -642,14 +642,24 @@ def _generic_body(root: HtmlElement, url: str, meta: _Metadata) -> HtmlElement |
 
 
 def _lead_caption(root: HtmlElement, lead_image: str) -> str:
-    """The caption of the lead image: its figcaption when the body shows it."""
+    """The caption of the lead image as the body shows it: its figcaption, or
+    the short text that shares its paragraph (<p><img><br>caption</p>)."""
     if not lead_image:
         return ""
-    for figure in root.iter("figure"):
-        caption = figure.find(".//figcaption")
-        if caption is not None and any(img.get("src") == lead_image for img in figure.iter("img")):
-            return _NO_SPACE.sub(" ", caption.text_content()).strip()
+    for img in root.iter("img"):
+        if img.get("src") != lead_image:
+            continue
+        figure = next(img.iterancestors("figure"), None)
+        caption = figure.find(".//figcaption") if figure is not None else None
+        holder = caption if caption is not None else img.getparent()
+        if holder is None or holder is root:
+            return ""
+        text = " ".join(holder.text_content().split())
+        return text if len(text) <= _CAPTION_LIMIT else ""
     return ""
+
+
+_CAPTION_LIMIT = 300
 
 
 def _finish(
@@ -664,12 +674,17 @@ def _finish(
     html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching)
     markdown = to_markdown(html, url, outbound_links)
     tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
-    caption = _lead_caption(tree, meta.lead_image) or meta.lead_caption
+    lead_image = meta.lead_image
+    if not lead_image:
+        # No og:image or JSON-LD image: the body's first image leads.
+        first = next(tree.iter("img"), None)
+        lead_image = first.get("src", "") if first is not None else ""
+    caption = _lead_caption(tree, lead_image) or meta.lead_caption
     return Extracted(
         title=meta.title,
         author=meta.author,
         published=meta.published,
-        lead_image=meta.lead_image,
+        lead_image=lead_image,
         lead_caption=caption,
         html=html,
         markdown=markdown,
