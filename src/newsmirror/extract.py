@@ -1,8 +1,15 @@
 """Page → article: title, metadata and the cleaned body as HTML, Markdown and text.
 
-With site rules the body is the element the site's ``content`` selector
-names. Without them, the generic extractor finds it (see ``_generic_body``).
-Either way the body then goes through ``clean`` and ``markdown``.
+With site rules the body is the element(s) the site's ``content`` selector
+names. Without them the generic extractor combines the evidence a page
+offers (``_generic_body``): trafilatura, asked for text only, decides which
+text is the article (its precise mode; its fallback extractors when the text
+is short or the page's own article markup or JSON-LD promises more); each of
+its blocks is then matched back to the page's own element, which brings back
+the links, images, emphasis and embedded quotes that text-only extraction
+loses. Metadata comes from JSON-LD, OpenGraph and meta tags, the printed
+byline, and htmldate as the last resort for the date. Either way the body
+then goes through ``clean`` (boilerplate, sanitising) and ``markdown``.
 """
 
 from __future__ import annotations
