@@ -70,12 +70,19 @@ _GENERIC_BOILERPLATE = re.compile(
 _PROMO_OPENINGS = (
     "related:", "related articles", "related stories", "read more", "read also", "also read", "see more", "see also:",
     "more:", "don't miss", "do not miss", "recommended:", "most read", "trending:", "follow us", "follow @",
+    "subscribe to", "sign up for", "you may also like", "you might also like", "filed under",
+    "join us", "support us",
     "watch:", "image credit", "image copyright", "image caption", "photo credit", "credit:",
     "相关阅读", "相關閱讀", "延伸阅读", "延伸閱讀", "推荐阅读", "推薦閱讀", "相关新闻", "相關新聞",
     "更多新闻", "更多新聞", "点击阅读", "點擊閱讀", "关注我们", "關注我們", "扫码关注", "掃碼關注",
 )  # fmt: skip
 # (An opening quotation mark means speech: '"Read more," she said' stays.)
-_PROMO_LINE = re.compile(r"^[^\w\"“'‘「『]{0,3}(" + "|".join(re.escape(p) for p in _PROMO_OPENINGS) + ")", re.I)
+_PROMO_LINE = re.compile(
+    r"^[^\w\"“'‘「『]{0,3}(" + "|".join(re.escape(p) for p in _PROMO_OPENINGS) + ")"
+    # "Follow Newsbeat on Instagram", "Pick Six Newsletter"
+    r"|^follow [\w@ ]{1,30} on (twitter|x|facebook|instagram|youtube|telegram)|^[\w' ]{1,40} newsletter$",
+    re.I,
+)
 _PROMO_LIMIT = 200
 # Class or id of page widgets that sit inside article text: share bars,
 # hover cards, newsletter boxes, related links, ads.
