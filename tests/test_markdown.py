@@ -102,3 +102,8 @@ def test_angle_brackets_in_text_stay_text() -> None:
     md = to_markdown("<p>观众观看了&lt;The Palace: Tale of Jang Noksu&gt;。</p>")
     assert md == "观众观看了&lt;The Palace: Tale of Jang Noksu>。\n"
     assert "<p>观众观看了&lt;The Palace: Tale of Jang Noksu&gt;。</p>" in rendered(md)
+
+
+def test_double_line_breaks_separate_paragraphs() -> None:
+    md = to_markdown("<div>　　第一段。<br><br>　　第二段。<br>\n<br>　　第三段<br>同段换行。</div>")
+    assert md == "　　第一段。\n\n　　第二段。\n\n　　第三段\\\n同段换行。\n"

@@ -76,6 +76,9 @@ class _Converter(MarkdownConverter):
 
 _BLANK_RUN = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
+# Two line breaks in a row (<br><br>, how many sites separate paragraphs)
+# are a paragraph break.
+_BREAK_RUN = re.compile(r"\\\n(?:[ \t]*\\\n)+")
 # A hard line break alone on its line, or closing a paragraph, breaks nothing.
 _EMPTY_BREAK = re.compile(r"^[ \t]*\\\n", re.M)
 _END_BREAK = re.compile(r"\\\n(?=\n|$)")
@@ -103,6 +106,7 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
     )
     markdown = converter.convert(html.replace(_FULL_WIDTH_SPACE, _STAND_IN))
     markdown = _TRAILING_SPACE.sub("\n", markdown)
+    markdown = _BREAK_RUN.sub("\n\n", markdown)
     markdown = _EMPTY_BREAK.sub("", markdown)
     markdown = _END_BREAK.sub("\n", markdown)
     markdown = (
