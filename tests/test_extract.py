@@ -325,3 +325,13 @@ def test_headline_worded_differently_from_og_title_is_not_repeated() -> None:
     md = extract_article(html, "https://e.com/a").markdown
     assert md.startswith("Paragraph 0 of the story")
     assert "allowed to play" not in md and "\n## Reaction\n" in md
+
+
+def test_og_title_loses_the_site_name() -> None:
+    text = "".join(f"<p>Paragraph {i} of the story, long enough to count as article text here.</p>" for i in range(6))
+    head = (
+        "<meta property='og:title' content='Bike book review | MoreBikes'>"
+        "<meta property='og:site_name' content='MoreBikes'>"
+    )
+    article = extract_article(f"<html><head>{head}</head><body>{text}</body></html>", "https://e.com/a")
+    assert article.title == "Bike book review"

@@ -282,7 +282,7 @@ class _Metadata:
 def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
     for key in ("og:title", "twitter:title"):
         if metas.get(key):
-            return metas[key]
+            return _without_site_name(metas[key], metas.get("og:site_name", ""))
     h1s = [h.text_content().strip() for h in root.iter("h1")]
     h1s = [h for h in h1s if h]
     if len(h1s) == 1:
@@ -299,6 +299,17 @@ def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
         if "".join(part.split()) in headings:
             return part
     return max(parts, key=len) if parts else text
+
+
+def _without_site_name(title: str, site_name: str) -> str:
+    """ "Headline | MoreBikes" → "Headline" when the page names its site."""
+    parts = [p.strip() for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+    name = "".join(site_name.split()).lower()
+    if name and len(parts) > 1:
+        kept = [p for p in parts if "".join(p.split()).lower() != name]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept) if len(kept) > 1 else kept[0]
+    return title
 
 
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—_·»]\s+|\s*[|｜_]\s*|\s+-\s*|\s*——\s*")
