@@ -330,3 +330,36 @@ def test_serve_command_shows_the_markdown_home_without_the_html_site(tmp_path: P
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_same_store_builds_the_same_html_and_feed_anywhere(tmp_path: Path, store: Store) -> None:
+    a, b = make_config(tmp_path / "a"), make_config(tmp_path / "b")
+    build(a, store)
+    build(b, store)
+    for suffix in (".html", ".xml"):
+        names = files(a.output_dir, suffix)
+        assert names and names == files(b.output_dir, suffix)
+        for name in names:
+            assert (a.output_dir / name).read_bytes() == (b.output_dir / name).read_bytes(), name
+
+
+def test_feed_text_from_the_store_cannot_break_the_xml(tmp_path: Path) -> None:
+    config = make_config(tmp_path, html=False)
+    with Store(tmp_path / "odd.db") as odd:
+        odd.save_article(
+            article(
+                1,
+                title="A & B <i>x</i> ]]> \x0b\x1f end",
+                author='"Q" & <a>',
+                markdown="First & <b>bold</b> \x0c para.\n\nSecond.",
+            )
+        )
+        build(config, odd)
+    data = (config.output_dir / "feed.xml").read_bytes()
+    lxml.etree.fromstring(data)  # well-formed XML: raises otherwise
+    feed = feedparser.parse(data)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    entry = feed.entries[0]
+    assert entry.title == "A & B <i>x</i> ]]>  end"
+    assert entry.author == '"Q" & <a>'
+    assert entry.summary == "First & <b>bold</b> para."
