@@ -71,7 +71,7 @@ def article(n: int, channel: str = "p9", **changes: object) -> Article:
         title=f"王毅抵达莫斯科 第{n}篇",
         markdown=(
             f"![图片说明](https://img.example.com/{n}.jpg)\n\n正文第一段，第{n}篇，见[原报道](https://www.example.com/r/{n})。"
-            f"\n\n## 小标题\n\n| 国家 | 人数 |\n|---|---|\n| 法国 | {n} |\n\n第二段。"
+            f"\n\n## 小标题\n\n| 国家 | 人数 |\n|---|---|\n| 法国 | {n} |\n\n第二段，~~旧说法~~。"
         ),
         html="",
         published=START + timedelta(hours=n),
@@ -154,6 +154,7 @@ def test_every_markdown_file_has_a_safe_self_contained_html_sibling(tmp_path: Pa
     assert page.xpath("//img[@alt='本文二维码']/@src") == ["1029403.png"]
     assert page.xpath("//img/@src")[-1] == f"{COUNTER}/v/kzg/p9/1029403.gif"  # the counter stays as in the Markdown
     assert page.xpath("//table//td/text()") == ["法国", "3"]
+    assert page.xpath("//s/text()") == ["旧说法"]  # GitHub's strikethrough
     assert f"{BASE}/pages/kzg/p9/1029403.md" in page.xpath("//a/@href")  # the share URL: what the QR code holds
     assert article(3).url in page.xpath("//a/@href")
     home = lxml.html.parse(str(out / "index.html")).getroot()

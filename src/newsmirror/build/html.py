@@ -3,7 +3,7 @@
 README.md becomes index.html and every other x.md becomes x.html in the same
 folder, so every relative link (QR codes, images, other pages) still works;
 only links between pages change from .md to .html. The Markdown is rendered
-with markdown-it-py (CommonMark and tables) with raw HTML off, into a page with
+with markdown-it-py (CommonMark, tables, strikethrough) with raw HTML off, into a page with
 a small inline stylesheet: no script, no font, nothing fetched from elsewhere.
 """
 
@@ -35,8 +35,9 @@ def html_path(md_path: str) -> str:
 
 @cache
 def markdown_parser() -> MarkdownIt:
-    # CommonMark with tables, as GitHub shows the pages; raw HTML in a page is shown as text, never passed on.
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    # CommonMark with GitHub's tables and strikethrough, as GitHub shows the pages; raw HTML in a page is
+    # shown as text, never passed on.
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 def plain_text(text: str) -> str:
