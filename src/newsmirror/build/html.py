@@ -3,8 +3,9 @@
 README.md becomes index.html and every other x.md becomes x.html in the same
 folder, so every relative link (QR codes, images, other pages) still works;
 only links between pages change from .md to .html. The Markdown is rendered
-with markdown-it-py (CommonMark, tables, strikethrough) with raw HTML off, into a page with
-a small inline stylesheet: no script, no font, nothing fetched from elsewhere.
+with markdown-it-py (CommonMark, tables, strikethrough) with raw HTML off, into
+a page with a small inline stylesheet: no script, no font, nothing fetched from
+elsewhere.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from markdown_it.token import Token
 
 from newsmirror.build.files import FEED, HOME, HTML_HOME
 
+# Blocks of an article read for its first paragraph before reading all of it.
 _HEAD_BLOCKS = 8
-# Han, kana, hangul and CJK punctuation: a title with any of them is not English.
+# Han, kana, hangul and CJK punctuation: a title with any of them is taken for Chinese (what the mirror is for).
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 # Characters XML 1.0 forbids (and HTML shows as garbage): never let feed text carry them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -85,7 +87,7 @@ def page_language(title: str) -> str:
     return "zh" if _CJK.search(title) else "en"
 
 
-def to_html(markdown: str, path: str, feed_title: str) -> str:
+def to_html(markdown: str, path: str, mirror_title: str) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``."""
     parser = markdown_parser()
     tokens = parser.parse(markdown)
@@ -102,10 +104,10 @@ def to_html(markdown: str, path: str, feed_title: str) -> str:
         .get_template("page.html.j2")
         .render(
             lang=page_language(title),
-            title=plain_text(title) or feed_title,
+            title=plain_text(title) or mirror_title,
             root="../" * path.count("/"),
             feed=FEED,
-            feed_title=feed_title,
+            feed_title=mirror_title,
             body=body,
         )
     )
