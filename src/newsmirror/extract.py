@@ -487,6 +487,9 @@ def _image_unit(img: HtmlElement) -> HtmlElement:
     return img
 
 
+# Two consecutive blocks of the article lie at most this many blocks, images
+# and divs apart on the page; further apart, the page between them is other matter.
+_NEAR = 60
 # Pieces must cover this share of the page block they are put back into.
 _PIECES_COVER = 0.6
 _HAS_BLOCK_CHILDREN = etree.XPath("boolean(./p or ./div or ./ul or ./ol or ./table or ./blockquote)")
@@ -520,6 +523,7 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     page between two matched blocks are inserted between them.
     """
     by_text: dict[str, HtmlElement] = {}
+    repeats: dict[str, list[HtmlElement]] = {}  # texts the page holds more than once
     images: list[HtmlElement] = []
     # Document order of the elements that matter (iterating them alone is far
     # cheaper than numbering every element of the page).
@@ -534,8 +538,12 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
             continue
         key = _key(element)
         if len(key) >= 2:
-            by_text.setdefault(key, element)
+            if key in by_text:
+                repeats.setdefault(key, [by_text[key]]).append(element)
+            else:
+                by_text[key] = element
     matched: list[tuple[HtmlElement, HtmlElement]] = []
+    last = -1
     # trafilatura splits a page block at line breaks and inline widgets; its
     # pieces are gathered back into the block they came from.
     pieces: dict[HtmlElement, list[HtmlElement]] = {}
@@ -543,6 +551,12 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     for block in list(body.iter(*_TEXT_BLOCKS)):
         key = _key(block)
         original = by_text.get(key)
+        if key in repeats:
+            # A text the page repeats (a teaser, a summary): the copy that
+            # follows the last block matched is the article's.
+            original = next((e for e in repeats[key] if order[e] > last), original)
+        if original is not None:
+            last = max(last, order[original])
         if original is None and block.tag == "p" and len(key) >= 2:
             if containers is None:
                 containers = {**{_key(d): d for d in root.iter("div")}, **by_text}
@@ -580,6 +594,8 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     used: set[HtmlElement] = set()
     for (block, original), (_, next_original) in itertools.pairwise(matched):
         low, high = order[original], order[next_original]
+        if high - low > _NEAR:
+            continue  # the two blocks are far apart on the page: what lies between is not the article's
         between = sorted(
             (item for item in inserts if low < order.get(item, -1) < high),
             key=lambda item: order[item],
