@@ -41,13 +41,14 @@ def rfc3339(moment: datetime) -> str:
 
 
 def newest_heads(views: list[ChannelView], size: int) -> list[tuple[ArticleHead, ChannelView]]:
-    """The ``size`` newest kept articles across every channel, newest first (as the home page orders them)."""
+    """The ``size`` newest kept articles across every channel, newest first (ties in a fixed order)."""
     heads = [(head, view) for view in views for head in view.heads]
     heads.sort(key=lambda hv: (hv[0].published, hv[0].key.site, hv[0].key.channel, hv[0].key.id), reverse=True)
     return heads[:size]
 
 
 def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) -> str:
+    """The Atom XML of feed.xml; it reads the ``mirror.feed_size`` newest articles' bodies for their summaries."""
     entries: list[FeedEntry] = []
     for head, view in newest_heads(views, mirror.feed_size):
         article = store.article(head.key)
