@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.demosite.content import data_dir
 from newsmirror.images import IMAGE_LINK, image_urls, sniff
-from newsmirror.models import ArticleKey, RunSummary, article_id
+from newsmirror.models import Article, ArticleKey, RunSummary, article_id
 from newsmirror.store import Store
 from newsmirror.sync import sync
 
@@ -107,6 +108,13 @@ def test_every_image_is_copied_and_linked_relatively(tmp_path: Path, demo: DemoS
         assert demo.requests and image_requests(demo, all_images) == []
         again = build(config, store)
         assert again.written == [] and again.removed == []
+        # Fetching an updated article again fetches none of its stored images.
+        updated = next(a for a in demo.expected.all_articles() if a.site == "cgw" and a.images)
+        demo.update_article(updated.url, title=updated.title + "（更新）")
+        demo.clear_requests()
+        summary, _ = run_sync(config, store, "cgw")
+        assert summary.updated == 1 and urlsplit(updated.url).path in {r.path for r in demo.requests}
+        assert image_requests(demo, all_images) == []
 
 
 def test_broken_images_warn_keep_their_url_and_are_retried(tmp_path: Path, demo: DemoSite) -> None:
@@ -231,3 +239,28 @@ def test_sniffing_and_markdown_links() -> None:
     local = localize_images(markdown, {"https://x.test/1.jpg": "ab.jpg"}, "../../../")
     assert local.startswith("![a](../../../images/ab.jpg) and ![](http://x.test/2.png)")
     assert local.endswith("[link](https://x.test/3.jpg)")
+
+
+def test_a_hostile_store_cannot_name_an_image_file(tmp_path: Path) -> None:
+    config = parse_config(
+        '[mirror]\noutput = "out"\nstore = "store.db"\n\n[[site]]\nid = "s"\nname = "S"\n\n'
+        '  [[site.channel]]\n  id = "c"\n  name = "C"\n  feed = "https://news.example/feed.xml"\n',
+        root=tmp_path,
+    )
+    good, bad = "https://img.example/good.png", "https://img.example/bad.png"
+    markdown = f"Text.\n\n![good]({good})\n\n![bad]({bad})"
+    article = Article(
+        site="s", channel="c", id="1", url="https://news.example/1", title="T", markdown=markdown, html="",
+        published=datetime(2026, 1, 1, tzinfo=UTC), fetched=datetime(2026, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    with Store(config.store_path) as store:
+        store.save_article(article)
+        store.set_article_images(article.key, image_urls(markdown))
+        store.save_image(good, hashlib.sha1(PNG).hexdigest(), "png", PNG)
+        store.save_image(bad, "../../../escaped", "png", PNG)
+        result = build(config, store)
+    assert len(result.errors) == 1 and bad in result.errors[0] and "not a safe file name" in result.errors[0]
+    page = (config.output_dir / "pages/s/c/1.md").read_text("utf-8")
+    assert f"![good](../../../images/{local_name(PNG)})" in page and f"![bad]({bad})" in page
+    assert not list(tmp_path.parent.glob("escaped*")) and not list(tmp_path.rglob("escaped*"))
+    assert [p.name for p in (config.output_dir / "images").iterdir()] == [local_name(PNG)]

@@ -504,11 +504,11 @@ class Store:
             )
 
     def article_image_files(self) -> dict[ArticleKey, dict[str, str]]:
-        """For each article, its stored images: URL → file name (<sha1>.<ext>)."""
+        """For each article, its stored images: URL → file name (<sha1>.<ext>), in URL order."""
         files: dict[ArticleKey, dict[str, str]] = {}
         rows = self._db.execute(
             "SELECT a.site, a.channel, a.id, a.url, i.sha1 || '.' || i.ext FROM article_images a"
-            " JOIN images i ON i.url = a.url WHERE i.data IS NOT NULL"
+            " JOIN images i ON i.url = a.url WHERE i.data IS NOT NULL ORDER BY a.site, a.channel, a.id, a.url"
         )
         for site, channel, id_, url, name in rows:
             files.setdefault(ArticleKey(site, channel, id_), {})[url] = name

@@ -122,7 +122,7 @@ def build(
     pending_qr: list[tuple[_Job, str]] = []
     stamps: dict[str, str] = {}
     # Images copied into the mirror: per article URL → file name; per file, a URL to read its bytes by.
-    image_files = stored_image_files(store) if config.mirror.images == "copy" else {}
+    image_files = stored_image_files(store, result.errors) if config.mirror.images == "copy" else {}
     image_sources: dict[str, str] = {}
     sources: dict[str, str] = {}  # each Markdown file → the fingerprint of what it is made from
     for view in views:

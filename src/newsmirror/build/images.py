@@ -16,6 +16,9 @@ from newsmirror.models import ArticleKey
 from newsmirror.store import Store
 
 IMAGES_DIR = "images"
+# What sync stores (SHA-1 hex and a sniffed extension); anything else in the
+# store (hand-edited or hostile) is refused, never used as a file name.
+_SAFE_NAME = re.compile(r"^[0-9a-f]{40}\.(?:png|jpg|gif|webp)$")
 
 
 def image_path(name: str) -> str:
@@ -23,17 +26,24 @@ def image_path(name: str) -> str:
     return f"{IMAGES_DIR}/{name}"
 
 
-def stored_image_files(store: Store) -> dict[ArticleKey, dict[str, str]]:
-    """Per article, the images the store holds: original URL → file name."""
+def stored_image_files(store: Store, errors: list[str]) -> dict[ArticleKey, dict[str, str]]:
+    """Per article, the images the store holds: original URL → file name, in URL order."""
     try:
-        return store.article_image_files()
+        files = store.article_image_files()
     except sqlite3.OperationalError:  # a read-only store made before images were stored
         return {}
+    unsafe = {(url, name) for images in files.values() for url, name in images.items() if not _SAFE_NAME.match(name)}
+    for url, name in sorted(unsafe):
+        errors.append(f"image {url}: stored name {name!r} is not a safe file name; the page keeps the original URL")
+    if unsafe:
+        files = {key: {u: n for u, n in images.items() if (u, n) not in unsafe} for key, images in files.items()}
+    return files
 
 
 def images_fingerprint(files: dict[str, str]) -> str:
-    """What a page's images add to its inputs: which of them are in the mirror, under which name."""
-    return "\x1e".join(f"{url} {name}" for url, name in sorted(files.items()))
+    """What a page's images add to its inputs: which of them are in the mirror, under which name.
+    (``files`` comes from the store in URL order, so no sorting is needed here.)"""
+    return "\x1e".join(f"{url} {name}" for url, name in files.items())
 
 
 def localize_images(markdown: str, files: dict[str, str], root: str) -> str:
