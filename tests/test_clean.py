@@ -224,3 +224,13 @@ def test_script_controls_and_appeals_go_without_rules() -> None:
         BASE,
     )
     assert html == "<p>茶园一景。</p>\n<p>正文继续。</p>"
+
+
+def test_stand_in_images_go_and_real_names_stay() -> None:
+    html = clean(
+        "<p><img src='/graphics/sr-loader.png'></p><p><img src='/x.jpg' data-src='{\"default\":{\"w\":80}}'></p>"
+        "<p><img src='/reviews/pixel-phone.jpg' alt='Pixel'></p><p>正文。</p>"
+    )
+    assert "loader" not in html and "default" not in html
+    assert 'src="https://news.example.com/x.jpg"' in html  # the template in data-src is ignored
+    assert 'src="https://news.example.com/reviews/pixel-phone.jpg"' in html

@@ -47,9 +47,15 @@ _BLOCK_TAGS = (
 )  # fmt: skip
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _LAZY_SRC_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url", "data-echo", "data-lazy")
+# Stand-ins shown until a script loads the real image: data: URIs and small
+# named files (grey.gif, blank.png, sr-loader.png; not "pixel-phone.jpg").
 _PLACEHOLDER_SRC = re.compile(
-    r"^(data:|about:)|blank|placeholder|spacer|loading|lazy|pixel|transparent|grey\.gif", re.I
+    r"^(data:|about:)|(^|/)[\w-]*(blank|spacer|placeholder|transparent|loader|loading|lazy|grey|gray|pixel)"
+    r"[\w-]*\.(gif|png|svg)(\?|$)",
+    re.I,
 )
+# Not an address: a template or JSON some lazy loaders keep in data-src.
+_NOT_A_URL = re.compile(r"[\s{}\"<>]")
 _SIZE_STYLE = re.compile(r"(?<![-\w])(width|height)\s*:\s*(\d+(?:\.\d+)?)px", re.I)
 _SAFE_SCHEMES = {"http", "https", "mailto"}
 
@@ -177,24 +183,28 @@ def _best_from_srcset(srcset: str) -> str:
     return best
 
 
+def is_placeholder(src: str) -> bool:
+    """Whether an image address is a lazy loader's stand-in, not a picture."""
+    return bool(_PLACEHOLDER_SRC.search(src) or _NOT_A_URL.search(src))
+
+
 def _resolve_image(img: HtmlElement) -> None:
     """Give a lazy-loaded image its real address in ``src``."""
     # A lazy-loading attribute names the real image; src is then a placeholder
     # or a low-resolution preview.
     for attr in _LAZY_SRC_ATTRS:
-        if img.get(attr, "").strip():
-            img.set("src", img.get(attr).strip())
+        value = img.get(attr, "").strip()
+        if value and not _NOT_A_URL.search(value):
+            img.set("src", value)
             return
     src = (img.get("src") or "").strip()
-    if not src or _PLACEHOLDER_SRC.search(src):
+    if not src or _PLACEHOLDER_SRC.search(src) or _NOT_A_URL.search(src):
         srcset = img.get("data-srcset") or img.get("srcset")
-        if srcset:
-            best = _best_from_srcset(srcset)
-            if best:
-                img.set("src", best)
-                return
-        if src.startswith("data:"):
-            img.attrib.pop("src")
+        best = _best_from_srcset(srcset) if srcset else ""
+        if best and not _NOT_A_URL.search(best):
+            img.set("src", best)
+        else:
+            img.attrib.pop("src", None)  # only a stand-in: no image
 
 
 _CAPTION_LIMIT = 400

@@ -470,7 +470,9 @@ def _content_image(img: HtmlElement) -> bool:
         value = (img.get(attr) or "").strip().removesuffix("px")
         if value.isdigit() and int(value) < _MIN_IMAGE_SIZE:
             return False
-    src = img.get("src") or img.get("data-src") or img.get("srcset") or img.get("data-srcset") or ""
+    src = img.get("data-src") or img.get("data-original") or img.get("src") or img.get("data-srcset") or ""
+    if clean.is_placeholder(src) and not img.get("srcset"):
+        return False
     thumbnail = _THUMBNAIL.search(src.split("?")[0])
     if thumbnail and (not thumbnail.group(1) or max(int(thumbnail[1]), int(thumbnail[2])) <= _THUMBNAIL_SIZE):
         return False
@@ -589,9 +591,10 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
         if q not in originals and not any(e in originals for e in q.iterdescendants(*_TEXT_BLOCKS))
     ]
     inserts = images + quotes
-    if len(matched) < 2 or not inserts:
+    if not matched or not inserts:
         return
     used: set[HtmlElement] = set()
+    _put_back_lead_image(body, root, matched[0][1], images, order, used)
     for (block, original), (_, next_original) in itertools.pairwise(matched):
         low, high = order[original], order[next_original]
         if high - low > _NEAR:
@@ -616,6 +619,36 @@ def _restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
             clone = copy_element(unit)
             anchor.addnext(clone)
             anchor = clone
+
+
+def _put_back_lead_image(
+    body: HtmlElement,
+    root: HtmlElement,
+    first: HtmlElement,
+    images: list[HtmlElement],
+    order: dict[HtmlElement, int],
+    used: set[HtmlElement],
+) -> None:
+    """The article's opening picture sits just before its first block, in the
+    same container (not a logo: logos link home, or are small)."""
+    start = order[first]
+    before = [img for img in images if start - _NEAR_LEAD <= order[img] < start]
+    if not before:
+        return
+    img = before[-1]
+    container = next((a for a in img.iterancestors("div", "section", "article", "main")), None)
+    if container is None or container.tag == "body" or first not in container.iterdescendants():
+        return
+    link = next(img.iterancestors("a"), None)
+    if link is not None and not _IMAGE_FILE.search(link.get("href") or ""):
+        return
+    unit = _image_unit(img)
+    used.add(unit)
+    body.insert(0, copy_element(unit))
+
+
+_NEAR_LEAD = 15
+_IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
 
 
 def copy_element(element: HtmlElement) -> HtmlElement:
