@@ -208,12 +208,14 @@ def markdown_of(html: str) -> str:
 def test_a_caption_doubled_as_alt_text_is_shown_once() -> None:
     html = clean(
         "<p><img src='/a.jpg' alt='俄罗斯不排除会面的可能性。'><br>俄罗斯不排除会面的可能性。（图片来源：Getty）</p>"
-        "<figure><img src='/b.jpg' alt='The pier'><figcaption>The pier at dawn.</figcaption></figure>"
+        "<figure><img src='/b.jpg' alt='The pier at dawn'><figcaption>The pier at dawn. (AP)</figcaption></figure>"
+        "<figure><img src='/d.jpg' alt='A ferry'><figcaption>A ferry leaves the pier.</figcaption></figure>"
         "<p><img src='/c.jpg' alt='A map of the warning stations'></p>"
     )
     assert '<img src="https://news.example.com/a.jpg" alt="">' in html
     assert '<img src="https://news.example.com/b.jpg" alt="">' in html
     assert 'alt="A map of the warning stations"' in html  # no caption beside it: the alt stays
+    assert 'alt="A ferry"' in html  # only the caption's opening words: a description of its own
 
 
 def test_script_controls_and_appeals_go_without_rules() -> None:

@@ -70,9 +70,14 @@ def test_english_page_generic() -> None:
     assert article.author == "Nadia Okafor"
     assert article.published == datetime(2026, 3, 9, 16, 20, tzinfo=UTC)
     assert article.lead_image == "https://www.harbourtimes.example/media/ferry.jpg"
-    assert article.lead_caption == "A ferry leaves the north pier"
+    assert article.lead_caption == "A ferry leaves the north pier on Monday."
     md = article.markdown
-    assert md.startswith("Ferry workers on the northern routes voted on Monday")
+    # The opening picture comes back before the first paragraph; the logo does not.
+    assert md.startswith(
+        "![A ferry](https://www.harbourtimes.example/media/ferry.jpg)\n\n*A ferry leaves the north pier on Monday.*"
+        "\n\nFerry workers on the northern routes voted on Monday"
+    )
+    assert "logo" not in md
     assert "![The north pier at dawn](https://www.harbourtimes.example/media/pier.jpg)\n\n" in md  # alt ≠ caption
     assert "*Commuters waited at the north pier during the strike.*" in md
     assert "[earlier talks](https://www.harbourtimes.example/world/earlier-talks)" in md

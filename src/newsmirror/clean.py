@@ -208,21 +208,28 @@ def _resolve_image(img: HtmlElement) -> None:
 
 
 _CAPTION_LIMIT = 400
+_FIRST_SENTENCE = re.compile(r"(?<=[。！？])|(?<=[.!?])\s|[（(]")
 
 
 def _undouble_caption(img: HtmlElement) -> None:
     """An alt text that repeats the caption beside the image is dropped: the
-    caption is shown once."""
-    alt = "".join((img.get("alt") or "").split())
+    caption is shown once. Repeating means the alt is the caption's whole
+    first sentence ("签署仪式现场" beside "签署仪式现场。（图片来源：…）"),
+    not merely its opening words ("A ferry" beside "A ferry leaves the pier")."""
+    alt = _plain(img.get("alt") or "")
     if not alt:
         return
     holder = next((a for a in img.iterancestors() if a.tag in ("figure", "p", "div", "li", "td")), None)
     if holder is None:
         return
-    beside = "".join(holder.text_content().split())
+    beside = holder.text_content().strip()
     # Only a caption-sized holder: in a whole article the words may recur by chance.
-    if alt in beside and len(beside) <= _CAPTION_LIMIT:
+    if len(beside) <= _CAPTION_LIMIT and alt in (_plain(beside), _plain(_FIRST_SENTENCE.split(beside, 1)[0])):
         img.set("alt", "")
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split()).rstrip("。.!?！？")
 
 
 def _is_tracking_pixel(img: HtmlElement) -> bool:
