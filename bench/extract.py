@@ -4,8 +4,10 @@ Reads ../shared/bench/extraction (from the repo root; --data to point elsewhere)
 html/<key>.html.gz pages and ground-truth.json. Runs newsmirror's generic
 extraction (bytes → decoded text → article → Markdown and text) and, in the same
 run, ``trafilatura.extract`` on the same bytes; scores both with the set's own
-score.py. Ends with the headline lines f1, pages_per_s, trafilatura_f1,
-trafilatura_pages_per_s.
+score.py. The two alternate page by page and each one's time is its best of
+--rounds passes, so the machine's load hits both alike. Also times site-rules
+extraction on the sample sites' pages. Ends with the headline lines f1,
+pages_per_s, trafilatura_f1, trafilatura_pages_per_s.
 """
 
 from __future__ import annotations
