@@ -236,3 +236,9 @@ def test_stand_in_images_go_and_real_names_stay() -> None:
     assert "loader" not in html and "default" not in html
     assert 'src="https://news.example.com/x.jpg"' in html  # the template in data-src is ignored
     assert 'src="https://news.example.com/reviews/pixel-phone.jpg"' in html
+
+
+def test_a_form_wrapping_the_whole_page_is_not_a_form() -> None:
+    text = "The council approved the flood wall after a long debate about the harbour. " * 3
+    html = clean(f"<form id='aspnetForm'><p>{text}</p><form><input name='q'><button>Search</button></form></form>")
+    assert "approved the flood wall" in html and "Search" not in html

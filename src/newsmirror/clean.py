@@ -334,6 +334,12 @@ def prepare(
     for comment in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         drop(comment)
     _resolve_noscript(root)
+    # A form that holds most of the text wraps the page (ASP.NET pages put
+    # everything in one); real forms (search, login, newsletter) are small.
+    total = len(_text(root))
+    for form in root.iter("form"):
+        if total and len(_text(form)) > total / 2:
+            form.tag = "div"
     for element in list(root.iter(*_DROP_WITH_CONTENT)):
         if element is not root:
             drop(element)
