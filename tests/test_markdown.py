@@ -105,5 +105,5 @@ def test_angle_brackets_in_text_stay_text() -> None:
 
 
 def test_double_line_breaks_separate_paragraphs() -> None:
-    md = to_markdown("<div>　　第一段。<br><br>　　第二段。<br>\n<br>　　第三段<br>同段换行。</div>")
+    md = to_markdown("<div>　　第一段。<br><br>　　第二段。<br>\n<br>　　第三段<br>\n   同段换行。</div>")
     assert md == "　　第一段。\n\n　　第二段。\n\n　　第三段\\\n同段换行。\n"

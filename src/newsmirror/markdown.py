@@ -79,6 +79,8 @@ _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 # Two line breaks in a row (<br><br>, how many sites separate paragraphs)
 # are a paragraph break.
 _BREAK_RUN = re.compile(r"\\\n(?:[ \t]*\\\n)+")
+# Spaces after a hard line break come from the source layout (<br>\n  text).
+_BREAK_INDENT = re.compile(r"\\\n[ \t]+")
 # A hard line break alone on its line, or closing a paragraph, breaks nothing.
 _EMPTY_BREAK = re.compile(r"^[ \t]*\\\n", re.M)
 _END_BREAK = re.compile(r"\\\n(?=\n|$)")
@@ -107,6 +109,7 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
     markdown = converter.convert(html.replace(_FULL_WIDTH_SPACE, _STAND_IN))
     markdown = _TRAILING_SPACE.sub("\n", markdown)
     markdown = _BREAK_RUN.sub("\n\n", markdown)
+    markdown = _BREAK_INDENT.sub("\\\n", markdown)
     markdown = _EMPTY_BREAK.sub("", markdown)
     markdown = _END_BREAK.sub("\n", markdown)
     markdown = (
