@@ -111,7 +111,8 @@ def serve(port: int, n: int, latency: float, ready: multiprocessing.Event) -> No
 
 def config_toml(port: int, store: Path, concurrency: int, per_host: int, sites: range, channels: int) -> str:
     lines = [
-        f'[mirror]\nstore = "{store}"\noutput = "{store.parent / "out"}"\n',
+        # The pages' images are on img.example.com, which is not served here: never fetch them.
+        f'[mirror]\nstore = "{store}"\noutput = "{store.parent / "out"}"\nimages = "link"\n',
         f"[http]\nconcurrency = {concurrency}\nper_host = {per_host}\nretries = 1\n",
     ]
     for site in sites:
