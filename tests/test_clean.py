@@ -242,3 +242,12 @@ def test_a_form_wrapping_the_whole_page_is_not_a_form() -> None:
     text = "The council approved the flood wall after a long debate about the harbour. " * 3
     html = clean(f"<form id='aspnetForm'><p>{text}</p><form><input name='q'><button>Search</button></form></form>")
     assert "approved the flood wall" in html and "Search" not in html
+
+
+def test_advertisement_images_go() -> None:
+    html = clean(
+        "<p><img src='https://advintage.net/adserver/www/delivery/avw.php?zoneid=908'></p>"
+        "<p><a href='https://ads.example.net/click?id=7'><img src='/cgw/pic/promo.gif'></a></p>"
+        "<p><img src='/ad/banner.gif'></p><p><img src='/pic/2026/harbor.jpg' alt='港口'></p>"
+    )
+    assert html == '<p><img src="https://news.example.com/pic/2026/harbor.jpg" alt="港口"></p>'

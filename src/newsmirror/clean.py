@@ -232,6 +232,14 @@ def _plain(text: str) -> str:
     return "".join(text.split()).rstrip("。.!?！？")
 
 
+# Ad servers' addresses: ads.example.net, /adserver/, doubleclick, /banners/.
+_AD_URL = re.compile(
+    r"^https?://(ads?|adserver|banners?)\.|[/.](adserver|adclick|doubleclick|adservice|banners?)[/.?_-]"
+    r"|/(ads?|advert\w*)/|[?&](zoneid|adid|bannerid)=",
+    re.I,
+)
+
+
 def _is_tracking_pixel(img: HtmlElement) -> bool:
     sizes = []
     for attr in ("width", "height"):
@@ -390,7 +398,10 @@ def prepare(
         _resolve_image(img)
         src = _absolute(img.get("src") or "", base_url)
         # An image shown twice (a lazy copy, a "pin it" overlay) is shown once.
-        if not src or src in seen or _is_tracking_pixel(img):
+        link = next(img.iterancestors("a"), None)
+        if link is not None and _AD_URL.search(link.get("href") or ""):
+            drop(link)  # an advertisement: the picture and its link
+        elif not src or src in seen or _is_tracking_pixel(img) or _AD_URL.search(src):
             drop(img)
         else:
             img.set("src", src)
