@@ -28,6 +28,8 @@ from pathlib import Path
 
 import psutil
 
+# A small JPEG-looking image (the JPEG magic, then filler): what sync checks before it keeps one.
+IMAGE = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 24
 HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]
 CHANNELS = 5
 PARAGRAPH = (
@@ -44,7 +46,7 @@ def article_html(site: int, number: int) -> str:
 <div class="sidebar"><ul>{"".join(f'<li><a href="/a/{n}.html">相关新闻 {n}</a></li>' for n in range(20))}</ul></div>
 <div class="article"><h1>站点{site} 第{number}号新闻：会谈释放新信号</h1>
 <p class="meta">2026年11月20日 记者 王明</p>
-<img src="//img.example.com/{number}.jpg" alt="会谈现场"><p class="caption">会谈现场（图片来源：示例）</p>
+<img src="/img/{number}.jpg" alt="会谈现场"><p class="caption">会谈现场（图片来源：示例）</p>
 {paragraphs}
 <span id="hideid" style="display:none">隐藏文字</span>
 <div id="txt-mid1-t21" style="display:none">推广内容</div>
@@ -83,15 +85,22 @@ def serve(port: int, n: int, latency: float, ready: multiprocessing.Event) -> No
         def do_GET(self) -> None:
             site = HOSTS.index(self.server.server_address[0])
             time.sleep(latency)
+            if self.path.startswith("/img/"):
+                # Every article shows one image, which sync copies into the mirror (the default).
+                self._send(IMAGE, "image/jpeg")
+                return
             if self.path not in pages[site]:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
             body = pages[site][self.path] or article_html(site, int(self.path.rsplit("/", 1)[1][:-5])).encode()
-            self.send_response(200)
             kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html"
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self._send(body, f"{kind}; charset=utf-8")
+
+        def _send(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -111,8 +120,7 @@ def serve(port: int, n: int, latency: float, ready: multiprocessing.Event) -> No
 
 def config_toml(port: int, store: Path, concurrency: int, per_host: int, sites: range, channels: int) -> str:
     lines = [
-        # The pages' images are on img.example.com, which is not served here: never fetch them.
-        f'[mirror]\nstore = "{store}"\noutput = "{store.parent / "out"}"\nimages = "link"\n',
+        f'[mirror]\nstore = "{store}"\noutput = "{store.parent / "out"}"\n',
         f"[http]\nconcurrency = {concurrency}\nper_host = {per_host}\nretries = 1\n",
     ]
     for site in sites:
