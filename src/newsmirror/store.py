@@ -455,14 +455,6 @@ class Store:
                 [(*args, url) for url in urls],
             )
 
-    def unscanned_articles(self) -> list[tuple[ArticleKey, str]]:
-        """(key, Markdown) of articles that show an http(s) image but have no recorded images (stored before)."""
-        rows = self._db.execute(
-            "SELECT site, channel, id, markdown FROM articles a WHERE markdown LIKE '%![%](http%' AND NOT EXISTS"
-            " (SELECT 1 FROM article_images i WHERE i.site = a.site AND i.channel = a.channel AND i.id = a.id)"
-        )
-        return [(ArticleKey(r["site"], r["channel"], r["id"]), r["markdown"]) for r in rows]
-
     def missing_image_urls(self, urls: list[str]) -> list[str]:
         """Those of ``urls`` that are not stored yet, in the given order."""
         if not urls:

@@ -201,12 +201,10 @@ class Syncer:
 
     async def retry_images(self, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> None:
         """Fetch the missing images of the chosen channels' stored articles: those
-        that failed before (a feed answering 304 would never show them again)
-        and those of articles stored before their images were recorded."""
+        that failed before (a feed answering 304 would never show them again) and
+        those recorded while the mirror was in "link" mode."""
         if not self.images:
             return
-        for key, markdown in self.store.unscanned_articles():
-            self.store.set_article_images(key, image_urls(markdown))
         channels = {(site.id, channel.id) for site, channel in chosen}
         todo = [
             (url, key) for url, key in self.store.images_to_retry(MAX_ATTEMPTS) if (key.site, key.channel) in channels
