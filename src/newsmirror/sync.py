@@ -10,9 +10,11 @@ already stored is skipped.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
@@ -83,6 +85,8 @@ class Syncer:
         self.progress = progress
         self.executor = executor
         self.summary = RunSummary()
+        per_host = 2 * config.http.per_host
+        self._in_progress: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
         copy = config.mirror.images == "copy"
         self.images = ImageFetcher(store, http, config.mirror.image_max_bytes, progress.warning) if copy else None
 
@@ -146,6 +150,16 @@ class Syncer:
         )
 
     async def article(
+        self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
+    ) -> ArticleOutcome:
+        # Every item gets a task at once, but only a few articles per host are worked
+        # on at a time: otherwise fetched pages would wait in memory for their images
+        # behind the page requests of every other item (memory growing with the feeds).
+        # Per host, like the HTTP limits, so one big site cannot hold up the others.
+        async with self._in_progress[urlsplit(item.link).netloc]:
+            return await self._article(site, channel, rules, item)
+
+    async def _article(
         self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
     ) -> ArticleOutcome:
         key = article_id(item.link)
