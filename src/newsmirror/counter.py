@@ -37,7 +37,6 @@ import hashlib
 import logging
 import re
 import secrets
-import sqlite3
 import time
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -250,7 +249,7 @@ class CounterService:
         total = _total(counts)
         try:
             await self._call(self._save, counts)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             self.saved += total - _total(counts)
             self.tally.give_back(counts)
             log.error(
@@ -265,7 +264,7 @@ class CounterService:
     async def _refresh_keys(self) -> None:
         try:
             self.tally.known = await self._call(self._keys)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             log.error("could not reload the article list from %s (%s); using the previous one", self.store_path, exc)
 
     async def _run(self) -> None:

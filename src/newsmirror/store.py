@@ -209,13 +209,21 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a database failure (disk full, read-only file,
+        corruption) rolls it back and becomes a one-line ``StoreError``."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write to the store: {exc}") from None
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self.path}: cannot write to the store: {exc}") from None
             raise
-        self._db.execute("COMMIT")
 
     # -- articles ---------------------------------------------------------
 
@@ -372,7 +380,10 @@ class Store:
 
     def article_keys(self) -> set[ArticleKey]:
         """The key of every stored article: the view counter counts views of these only."""
-        return {ArticleKey(*row) for row in self._db.execute("SELECT site, channel, id FROM articles")}
+        try:
+            return {ArticleKey(*row) for row in self._db.execute("SELECT site, channel, id FROM articles")}
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the store: {exc}") from None
 
     def add_views(self, day: str, counts: Iterable[tuple[ArticleKey, int]]) -> None:
         """Add view counts for one UTC day (YYYY-MM-DD), in one transaction."""

@@ -16,7 +16,6 @@ written when its bytes change, atomically.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +33,7 @@ from newsmirror.build.pages import page_inputs, page_path, qr_path, render_page,
 from newsmirror.build.qr import QrDrawer, qr_inputs
 from newsmirror.config import Config
 from newsmirror.models import ArticleKey, sha1_hex
-from newsmirror.store import BuiltFile, Store
+from newsmirror.store import BuiltFile, Store, StoreError
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
 
@@ -85,10 +84,7 @@ def build(
     report = progress or (lambda stage, done, total: None)
     result = BuildResult()
     output_key = str(tree.root)
-    try:
-        manifest = store.build_manifest(output_key)
-    except sqlite3.OperationalError:  # a read-only store made before the manifest existed
-        manifest = {}
+    manifest = store.build_manifest(output_key)
     recorded: dict[str, BuiltFile] = {}
 
     views = kept_channels(config, store, result.errors)
@@ -250,8 +246,8 @@ def build(
 
     try:
         store.update_build_manifest(output_key, recorded, forgotten)
-    except sqlite3.OperationalError as exc:  # a read-only store: the next build compares bytes instead
-        result.errors.append(f"{store.path}: cannot record the build manifest: {exc}")
+    except StoreError as exc:  # e.g. a read-only store file: the next build compares bytes instead
+        result.errors.append(f"{exc} (the build manifest was not recorded)")
     return result
 
 

@@ -9,7 +9,6 @@ Markdown). An image the store does not hold keeps its original URL.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from newsmirror.images import IMAGE_LINK
 from newsmirror.models import ArticleKey
@@ -28,10 +27,7 @@ def image_path(name: str) -> str:
 
 def stored_image_files(store: Store, errors: list[str]) -> dict[ArticleKey, dict[str, str]]:
     """Per article, the images the store holds: original URL → file name, in URL order."""
-    try:
-        files = store.article_image_files()
-    except sqlite3.OperationalError:  # a read-only store made before images were stored
-        return {}
+    files = store.article_image_files()
     unsafe = {(url, name) for images in files.values() for url, name in images.items() if not _SAFE_NAME.match(name)}
     for url, name in sorted(unsafe):
         errors.append(f"image {url}: stored name {name!r} is not a safe file name; the page keeps the original URL")
