@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up newsmirror and run the bundled demo: a sample news site served on
-# 127.0.0.1 is mirrored into ./demo-mirror and published to a local bare repository.
+# 127.0.0.1 is mirrored into ./demo-mirror (in the folder you run this from)
+# and published to a local bare repository.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-exec .venv/bin/newsmirror demo "$@"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+"$repo/scripts/setup.sh"
+exec "$repo/.venv/bin/newsmirror" demo "$@"
