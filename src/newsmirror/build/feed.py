@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from newsmirror.build.channels import ChannelView
 from newsmirror.build.files import HOME, HTML_HOME
-from newsmirror.build.html import environment, first_paragraph, html_path
+from newsmirror.build.html import first_paragraph, html_path
+from newsmirror.build.markup import environment
 from newsmirror.build.pages import page_path, share_url
 from newsmirror.config import MirrorConfig
 from newsmirror.store import ArticleHead, Store

@@ -14,18 +14,16 @@ import re
 from functools import cache
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from newsmirror.build.files import FEED, HOME, HTML_HOME
+from newsmirror.build.markup import environment, plain_text
 
 # Blocks of an article read for its first paragraph before reading all of it.
 _HEAD_BLOCKS = 8
 # Han, kana, hangul and CJK punctuation: a title with any of them is taken for Chinese (what the mirror is for).
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-# Characters XML 1.0 forbids (and HTML shows as garbage): never let feed text carry them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def html_path(md_path: str) -> str:
@@ -40,25 +38,6 @@ def markdown_parser() -> MarkdownIt:
     # CommonMark with GitHub's tables and strikethrough, as GitHub shows the pages; raw HTML in a page is
     # shown as text, never passed on.
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-
-
-def plain_text(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
-@cache
-def environment() -> Environment:
-    """Jinja2 for HTML and XML templates: unlike the Markdown ones, every value is escaped."""
-    env = Environment(
-        loader=PackageLoader("newsmirror", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["plain"] = plain_text
-    return env
 
 
 def _page_link(href: str) -> str:

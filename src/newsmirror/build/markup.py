@@ -1,8 +1,9 @@
-"""Jinja2 set-up and the filters that make feed text safe inside Markdown.
+"""Jinja2 set-up and the filters that make feed text safe in the output.
 
-Templates produce Markdown, not HTML, so autoescaping is off and every value
-that comes from a feed passes through ``md`` (inline text) or ``autolink``
-(a URL shown as text) instead.
+Markdown templates (``*.md.j2``) are not autoescaped: every value that comes
+from a feed passes through ``md`` (inline text) or ``autolink`` (a URL shown as
+text) instead. HTML and XML templates (``*.html.j2``, ``*.xml.j2``) escape every
+value.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 # Characters that start Markdown syntax inside a line. Backslash escapes are
 # part of CommonMark, so GitHub shows the character and plain text stays legible.
@@ -24,6 +25,8 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")
 _SPACE = re.compile(r"\s+")
 # What may stay unencoded in a URL shown as a CommonMark autolink <...>.
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+# Characters XML 1.0 forbids (and HTML shows as garbage): never let feed text carry them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def md(text: str) -> str:
@@ -46,6 +49,11 @@ def href(url: str) -> str:
     return quote(url.strip(), safe=_URL_SAFE)
 
 
+def plain_text(text: str) -> str:
+    """Text without the control characters XML forbids."""
+    return _CONTROL.sub("", text)
+
+
 def day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
@@ -58,13 +66,13 @@ def minute(moment: datetime) -> str:
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("newsmirror", "templates"),
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2", "xml.j2"), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, autolink=autolink, href=href, day=day, minute=minute)
+    env.filters.update(md=md, autolink=autolink, href=href, day=day, minute=minute, plain=plain_text)
     return env
 
 
