@@ -248,31 +248,14 @@ class Store:
                         (article.feed_hash, article.site, article.channel, article.id),
                     )
                 return "unchanged"
-            if row:
-                # An update keeps the original publication time: readers find
-                # the article where it was in the index.
-                db.execute(
-                    "UPDATE articles SET url = ?, title = ?, author = ?, fetched = ?, markdown = ?, html = ?,"
-                    " lead_image = ?, content_hash = ?, feed_hash = ?"
-                    " WHERE site = ? AND channel = ? AND id = ?",
-                    (
-                        article.url,
-                        article.title,
-                        article.author,
-                        _iso(article.fetched),
-                        article.markdown,
-                        article.html,
-                        article.lead_image,
-                        article.content_hash,
-                        article.feed_hash,
-                        article.site,
-                        article.channel,
-                        article.id,
-                    ),
-                )
-                return "updated"
+            # One upsert for new and updated articles. An update keeps the original
+            # publication time: readers find the article where it was in the index.
             db.execute(
-                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, channel, id) DO UPDATE SET url = excluded.url, title = excluded.title,"
+                " author = excluded.author, fetched = excluded.fetched, markdown = excluded.markdown,"
+                " html = excluded.html, lead_image = excluded.lead_image, content_hash = excluded.content_hash,"
+                " feed_hash = excluded.feed_hash",
                 (
                     article.site,
                     article.channel,
@@ -289,7 +272,7 @@ class Store:
                     article.feed_hash,
                 ),
             )
-            return "new"
+            return "updated" if row else "new"
 
     def article(self, key: ArticleKey) -> Article | None:
         row = self._db.execute(
