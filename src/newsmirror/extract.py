@@ -764,7 +764,10 @@ def _selected_body(root: HtmlElement, content: str) -> HtmlElement:
     (e.g. "div.story p") are the body together, in page order."""
     found = clean.selector(content)(root)
     if not found:
-        raise ExtractionError(f"no element matches the site's content selector {content!r}")
+        raise ExtractionError(
+            f"no element matches the site's content selector {content!r}; if the site changed its layout, "
+            "save the page and try a new selector with 'newsmirror extract PAGE.html --site ID'"
+        )
     if len(found) == 1:
         return found[0]
     matched = set(found)
