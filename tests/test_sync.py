@@ -228,3 +228,25 @@ def test_update_marker_and_changed_feed_content_refetch(tmp_path: Path, demo: De
     assert "协定文本已经公布" in articles[marked.url]["markdown"]
     assert "作者补充了一段新的文字" in articles[in_feed.url]["markdown"]  # taken from the feed, no page fetched
     assert articles[retitled.url]["title"] == retitled.title
+
+
+def test_a_page_that_stays_gone_is_given_up_after_three_runs(tmp_path: Path, demo: DemoSite) -> None:
+    config = write_config(tmp_path, demo)
+    (gone,) = demo.expected.not_found
+    gone_path = gone.split(demo.base_url, 1)[1]
+    lines = []
+    for _ in range(3):
+        result = sync_cli(config)
+        lines.append(next(line for line in result.stderr.splitlines() if article_id(gone) in line))
+    site, channel = re.match(r"error: article ([\w-]+)/([\w-]+)/", lines[0]).groups()  # type: ignore[union-attr]
+    assert "404" in lines[0] and "not asked for again" not in lines[0]
+    assert lines[2].endswith("(3 runs in a row: not asked for again unless its feed entry changes)")
+
+    demo.clear_requests()
+    fourth = sync_cli(config, "--site", site)
+    assert fourth.returncode == 0, fourth.stderr  # nothing of that site failed this time
+    assert gone_path not in [r.path for r in demo.requests]
+    demo.clear_requests()
+    sync_cli(config, "--site", site)
+    feed_path = demo.expected.feeds[(site, channel)].split(demo.base_url, 1)[1]
+    assert [r.status for r in demo.requests if r.path == feed_path] == [304]  # the feed can be answered 304 again

@@ -60,6 +60,18 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT NOT NULL DEFAULT '{}'
 );
 
+-- Articles whose page answered "gone" (404, 410): after a few runs in a row
+-- they are not fetched again, unless their feed entry changes.
+CREATE TABLE IF NOT EXISTS article_failures (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    feed_hash TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    PRIMARY KEY (site, channel, id)
+) WITHOUT ROWID;
+
 -- Filled by the view counter: one row per article per UTC day. Nothing that
 -- identifies a reader is ever stored.
 CREATE TABLE IF NOT EXISTS views (
@@ -272,7 +284,35 @@ class Store:
                     article.feed_hash,
                 ),
             )
+            db.execute(
+                "DELETE FROM article_failures WHERE site = ? AND channel = ? AND id = ?",
+                (article.site, article.channel, article.id),
+            )
             return "updated" if row else "new"
+
+    def record_gone(self, key: ArticleKey, feed_hash: str, error: str) -> int:
+        """Count one more run in which an article's page was gone; returns the count.
+        A changed feed entry starts the count again."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO article_failures (site, channel, id, feed_hash, attempts, error) VALUES (?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (site, channel, id) DO UPDATE SET error = excluded.error,"
+                " attempts = CASE WHEN feed_hash = excluded.feed_hash THEN attempts + 1 ELSE 1 END,"
+                " feed_hash = excluded.feed_hash",
+                (key.site, key.channel, key.id, feed_hash, error),
+            )
+            return db.execute(
+                "SELECT attempts FROM article_failures WHERE site = ? AND channel = ? AND id = ?",
+                (key.site, key.channel, key.id),
+            ).fetchone()[0]
+
+    def given_up(self, site: str, channel: str, attempts: int) -> dict[str, str]:
+        """id → feed hash of a channel's articles that were gone in ``attempts`` runs in a row."""
+        rows = self._db.execute(
+            "SELECT id, feed_hash FROM article_failures WHERE site = ? AND channel = ? AND attempts >= ?",
+            (site, channel, attempts),
+        )
+        return {row["id"]: row["feed_hash"] for row in rows}
 
     def article(self, key: ArticleKey) -> Article | None:
         row = self._db.execute(

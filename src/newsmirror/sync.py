@@ -21,8 +21,14 @@ from newsmirror.extract import ExtractionError, SiteRules, extract_article, extr
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.images import MAX_ATTEMPTS, ImageFetcher, image_urls
-from newsmirror.models import Article, FeedState, RunSummary, article_id, utcnow
+from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, article_id, utcnow
 from newsmirror.store import Store
+
+# A page answering "gone" in this many runs in a row is not asked for again (until
+# its feed entry changes): otherwise its feed could never be answered 304, and the
+# same error would be logged every run, teaching operators to ignore errors.
+GIVE_UP_AFTER = 3
+_GONE = {404, 410}
 
 FeedOutcome = Literal["ok", "unchanged", "failed"]
 ArticleOutcome = Literal["new", "updated", "unchanged", "failed"]
@@ -128,7 +134,13 @@ class Syncer:
 
         items = [i for i in parsed.items if not any(word in i.title for word in site.skip_titles_matching)]
         known = self.store.known_articles(site.id, channel.id)
-        todo = [i for i in items if needs_fetch(i, known.get(article_id(i.link)), site.update_markers)]
+        given_up = self.store.given_up(site.id, channel.id, GIVE_UP_AFTER)
+        todo = [
+            i
+            for i in items
+            if needs_fetch(i, known.get(article_id(i.link)), site.update_markers)
+            and given_up.get(article_id(i.link)) != i.feed_hash
+        ]
         self.summary.skipped += len(parsed.items) - len(todo)
         self.progress.feed(label, "ok", f"{len(parsed.items)} items, {len(todo)} to fetch")
         self.progress.found(len(todo))
@@ -179,7 +191,12 @@ class Syncer:
         except (FetchError, ExtractionError) as exc:
             self.summary.failed += 1
             where = label if isinstance(exc, FetchError) else f"{label} ({item.link})"
-            detail = self._error(f"article {where}: {exc}")
+            detail = f"article {where}: {exc}"
+            if isinstance(exc, FetchError) and exc.status in _GONE:
+                tries = self.store.record_gone(ArticleKey(site.id, channel.id, key), item.feed_hash, str(exc))
+                if tries >= GIVE_UP_AFTER:
+                    detail += f" ({tries} runs in a row: not asked for again unless its feed entry changes)"
+            self._error(detail)
             self.progress.article(label, "failed", detail)
             return "failed"
         now = utcnow()
