@@ -81,174 +81,188 @@ def build(
         tree = OutputTree(config.output_dir)
     except UnsafePathError as exc:
         raise BuildError(str(exc)) from None
-    report = progress or (lambda stage, done, total: None)
-    result = BuildResult()
-    output_key = str(tree.root)
-    manifest = store.build_manifest(output_key)
-    recorded: dict[str, BuiltFile] = {}
+    run = _Build(config, store, tree, progress)
+    views = kept_channels(config, store, run.result.errors)
+    images = stored_image_files(store, run.result.errors) if config.mirror.images == "copy" else {}
+    pages, codes = run.plan_articles(views, images)
+    run.write_images(views, images)
+    run.write_articles(pages, codes, images)
+    lists = run.write_lists(views, now)
+    if config.mirror.html:
+        run.write_html(lists)
+    run.remove_unwanted()
+    run.save_manifest()
+    return run.result
 
-    views = kept_channels(config, store, result.errors)
-    settings = settings_fingerprint(config.mirror, code_fingerprint())
-    wanted: set[str] = {HOME, HOT_PATH}
 
-    def current(job: _Job) -> bool:
+class _Build:
+    """One build: what it wants in the tree, what it wrote, and its manifest."""
+
+    def __init__(self, config: Config, store: Store, tree: OutputTree, progress: Progress | None) -> None:
+        self.config = config
+        self.store = store
+        self.tree = tree
+        self.report = progress or (lambda stage, done, total: None)
+        self.result = BuildResult()
+        self.manifest = store.build_manifest(str(tree.root))
+        self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
+        self.wanted: set[str] = {HOME, HOT_PATH, FEED}  # every file the tree should hold
+        self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
+        self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
+
+    def current(self, job: _Job) -> bool:
         """Is the file there, made from these inputs, and untouched since?"""
-        entry, stat = manifest.get(job.path), tree.stat(job.path)
+        entry, stat = self.manifest.get(job.path), self.tree.stat(job.path)
         if not (entry and stat and entry.inputs == job.inputs and entry.size == stat.st_size):
             return False
         if entry.mtime_ns == stat.st_mtime_ns:
             return True
         # A fresh checkout gives every file a new mtime: its bytes tell whether it is still ours.
-        if _sha1(tree.read(job.path) or b"") != entry.digest:
+        if _sha1(self.tree.read(job.path) or b"") != entry.digest:
             return False
-        recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
+        self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
         return True
 
-    def put(job: _Job, data: bytes) -> None:
-        if tree.write(job.path, data):
-            result.written.append(job.path)
+    def put(self, job: _Job, data: bytes, what: str = "") -> None:
+        """Write a file if its bytes changed; a failure is one error line naming ``what`` it is of."""
+        try:
+            written = self.tree.write(job.path, data)
+        except OSError as exc:
+            self.result.errors.append(f"{what + ': ' if what else ''}cannot write {job.path}: {exc}")
+            return
+        if written:
+            self.result.written.append(job.path)
         else:
-            result.unchanged += 1
-        stat = tree.stat(job.path)
+            self.result.unchanged += 1
+        stat = self.tree.stat(job.path)
         if stat:
-            recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, _sha1(data))
+            self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, _sha1(data))
 
-    # Pages and QR codes: only those whose inputs changed, or whose file did.
-    pending_pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
-    pending_qr: list[tuple[_Job, str]] = []
-    stamps: dict[str, str] = {}
-    # Images copied into the mirror: per article URL → file name; per file, a URL to read its bytes by.
-    image_files = stored_image_files(store, result.errors) if config.mirror.images == "copy" else {}
-    image_sources: dict[str, str] = {}
-    sources: dict[str, str] = {}  # each Markdown file → the fingerprint of what it is made from
-    for view in views:
-        for head in view.heads:
-            images = image_files.get(head.key, {})
-            for url, name in images.items():
-                image_sources.setdefault(image_path(name), url)
-            page = _Job(page_path(head.key), page_inputs(settings, view, head, images))
-            url = share_url(config.mirror, head.key)
-            qr = _Job(qr_path(head.key), qr_inputs(url))
-            wanted.update((page.path, qr.path))
-            stamps[page.path] = page.inputs[:8]
-            sources[page.path] = page.inputs
-            if current(page):
-                result.unchanged += 1
-            else:
-                pending_pages.append((view, head.key, page))
-            if current(qr):
-                result.unchanged += 1
-            else:
-                pending_qr.append((qr, url))
+    def plan_articles(
+        self, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]
+    ) -> tuple[list[tuple[ChannelView, ArticleKey, _Job]], list[tuple[_Job, str]]]:
+        """The pages and QR codes to draw: only those whose inputs changed, or whose file did."""
+        settings = settings_fingerprint(self.config.mirror, code_fingerprint())
+        pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
+        codes: list[tuple[_Job, str]] = []
+        for view in views:
+            for head in view.heads:
+                page = _Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
+                url = share_url(self.config.mirror, head.key)
+                qr = _Job(qr_path(head.key), qr_inputs(url))
+                self.wanted.update((page.path, qr.path))
+                self.stamps[page.path] = page.inputs[:8]
+                self.sources[page.path] = page.inputs
+                if self.current(page):
+                    self.result.unchanged += 1
+                else:
+                    pages.append((view, head.key, page))
+                if self.current(qr):
+                    self.result.unchanged += 1
+                else:
+                    codes.append((qr, url))
+        return pages, codes
 
-    # Image files are named by their content, so a file made from the same name is the same file.
-    wanted.update(image_sources)
-    for done, (path, url) in enumerate(sorted(image_sources.items()), start=1):
-        job = _Job(path, path)
-        if current(job):
-            result.unchanged += 1
-            continue
-        data = store.image_data(url)
-        if data is None:  # forgotten since the list was read
-            continue
-        try:
-            put(job, data)
-        except OSError as exc:
-            result.errors.append(f"image {url}: cannot write {path}: {exc}")
-        report("images", done, len(image_sources))
-
-    with QrDrawer() as drawer:
-        # QR codes are drawn in other processes while this one renders the pages.
-        drawer.start([url for _, url in pending_qr])
-        for done, (view, key, job) in enumerate(pending_pages, start=1):
-            article = store.article(key)
-            if article is None:  # deleted since the heads were read
+    def write_images(self, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
+        """The image files the kept pages show; named by their content, so a name is its bytes."""
+        sources: dict[str, str] = {}  # image file → a URL to read its bytes by
+        for view in views:
+            for head in view.heads:
+                for url, name in images.get(head.key, {}).items():
+                    sources.setdefault(image_path(name), url)
+        self.wanted.update(sources)
+        for done, (path, url) in enumerate(sorted(sources.items()), start=1):
+            job = _Job(path, path)
+            if self.current(job):
+                self.result.unchanged += 1
                 continue
-            try:
-                put(job, render_page(article, view, config.mirror, image_files.get(key, {})).encode())
-            except OSError as exc:
-                result.errors.append(f"article {key.site}/{key.channel}/{key.id}: cannot write {job.path}: {exc}")
-            if done % 100 == 0 or done == len(pending_pages):
-                report("pages", done, len(pending_pages))
-        done = 0
+            data = self.store.image_data(url)
+            if data is not None:  # None: forgotten since the list was read
+                self.put(job, data, f"image {url}")
+            self.report("images", done, len(sources))
 
-        def qr_progress(count: int) -> None:
-            nonlocal done
-            done += count
-            report("qr codes", done, len(pending_qr))
+    def write_articles(
+        self,
+        pages: list[tuple[ChannelView, ArticleKey, _Job]],
+        codes: list[tuple[_Job, str]],
+        images: dict[ArticleKey, dict[str, str]],
+    ) -> None:
+        """Article pages, rendered here while other processes draw the QR codes."""
+        with QrDrawer() as drawer:
+            drawer.start([url for _, url in codes])
+            for done, (view, key, job) in enumerate(pages, start=1):
+                article = self.store.article(key)
+                if article is not None:  # None: deleted since the heads were read
+                    page = render_page(article, view, self.config.mirror, images.get(key, {}))
+                    self.put(job, page.encode(), f"article {key.site}/{key.channel}/{key.id}")
+                if done % 100 == 0 or done == len(pages):
+                    self.report("pages", done, len(pages))
+            drawn = 0
 
-        for (job, _url), png in zip(pending_qr, drawer.results(qr_progress), strict=True):
-            try:
-                put(job, png)
-            except OSError as exc:
-                result.errors.append(f"QR code {job.path}: cannot write: {exc}")
+            def qr_progress(count: int) -> None:
+                nonlocal drawn
+                drawn += count
+                self.report("qr codes", drawn, len(codes))
 
-    # Indexes, most read and home are small: rendered every time, written only when they differ.
-    rendered: dict[str, str] = {}
-    for view in views:
-        rendered.update(render_indexes(view, config.mirror))
-    newest = max((h.fetched for v in views for h in v.heads), default=None)
-    reference = now or newest
-    hot = []
-    if reference:
-        since = hot_since(reference.date(), config.mirror.hot_window_days)
-        hot = hot_entries(store, since, config.mirror.hot_size, views)
-    rendered[HOT_PATH] = render_hot(hot, config.mirror)
-    stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
-    rendered[HOME] = render_home(config, views, hot, stamps, newest)
-    wanted.update(rendered)
-    for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
-        try:
-            put(_Job(path, ""), text.encode())
-        except OSError as exc:
-            result.errors.append(f"cannot write {path}: {exc}")
-        report("indexes", done, len(rendered))
-    for path in (p for p in rendered if p in recorded):
-        del recorded[path]  # always re-rendered: no need to remember them
+            for (job, _url), png in zip(codes, drawer.results(qr_progress), strict=True):
+                self.put(job, png)
 
-    # The feed is small: rendered every time, written only when it differs.
-    wanted.add(FEED)
-    try:
-        put(_Job(FEED, ""), render_feed(store, views, config.mirror).encode())
-    except OSError as exc:
-        result.errors.append(f"cannot write {FEED}: {exc}")
-    recorded.pop(FEED, None)
+    def write_lists(self, views: list[ChannelView], now: datetime | None) -> dict[str, str]:
+        """Indexes, most read, home and the feed: small, so rendered every time and
+        written only when they differ. Returns the Markdown ones by path."""
+        mirror = self.config.mirror
+        rendered: dict[str, str] = {}
+        for view in views:
+            rendered.update(render_indexes(view, mirror))
+        newest = max((h.fetched for v in views for h in v.heads), default=None)
+        reference = now or newest
+        hot = []
+        if reference:
+            hot = hot_entries(self.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
+        rendered[HOT_PATH] = render_hot(hot, mirror)
+        self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
+        rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest)
+        self.wanted.update(rendered)
+        for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
+            self.put(_Job(path, ""), text.encode())
+            self.report("indexes", done, len(rendered))
+        self.put(_Job(FEED, ""), render_feed(self.store, views, mirror).encode())
+        for path in [*rendered, FEED]:
+            self.recorded.pop(path, None)  # always re-rendered: no need to remember them
+        return rendered
 
-    # The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed.
-    if config.mirror.html:
-        html_settings = sha1_hex(code_fingerprint() + config.mirror.title)
-        sources.update({path: sha1_hex(text) for path, text in rendered.items()})
+    def write_html(self, lists: dict[str, str]) -> None:
+        """The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed."""
+        settings = sha1_hex(code_fingerprint() + self.config.mirror.title)
+        sources = self.sources | {path: sha1_hex(text) for path, text in lists.items()}
         for done, (path, inputs) in enumerate(sorted(sources.items()), start=1):
             if done % 100 == 0 or done == len(sources):
-                report("html", done, len(sources))
-            job = _Job(html_path(path), sha1_hex(html_settings + inputs))
-            wanted.add(job.path)
-            if current(job):
-                result.unchanged += 1
+                self.report("html", done, len(sources))
+            job = _Job(html_path(path), sha1_hex(settings + inputs))
+            self.wanted.add(job.path)
+            if self.current(job):
+                self.result.unchanged += 1
                 continue
-            markdown = rendered.get(path) or (tree.read(path) or b"").decode()
-            if not markdown:  # its Markdown could not be written: an error is already reported
-                continue
+            markdown = lists.get(path) or (self.tree.read(path) or b"").decode()
+            if markdown:  # empty: its Markdown could not be written, an error is already reported
+                self.put(job, to_html(markdown, path, self.config.mirror.title).encode())
+
+    def remove_unwanted(self) -> None:
+        """Retention and removed channels: what the build once made and no longer wants goes."""
+        made_here = {path for path in self.manifest if "/" not in path}  # index.html: only if the build made it
+        for path in sorted((self.tree.existing() | made_here) - self.wanted):
             try:
-                put(job, to_html(markdown, path, config.mirror.title).encode())
-            except OSError as exc:
-                result.errors.append(f"cannot write {job.path}: {exc}")
+                self.tree.remove(path)
+                self.result.removed.append(path)
+            except (OSError, UnsafePathError) as exc:
+                self.result.errors.append(f"cannot remove {path}: {exc}")
 
-    # Retention and removed channels: what the build once made and no longer wants goes.
-    made_here = {path for path in manifest if "/" not in path}  # index.html: removed only if the build made it
-    for path in sorted((tree.existing() | made_here) - wanted):
+    def save_manifest(self) -> None:
+        forgotten = [path for path in self.manifest if path not in self.wanted]
         try:
-            tree.remove(path)
-            result.removed.append(path)
-        except (OSError, UnsafePathError) as exc:
-            result.errors.append(f"cannot remove {path}: {exc}")
-    forgotten = [path for path in manifest if path not in wanted]
-
-    try:
-        store.update_build_manifest(output_key, recorded, forgotten)
-    except StoreError as exc:  # e.g. a read-only store file: the next build compares bytes instead
-        result.errors.append(f"{exc} (the build manifest was not recorded)")
-    return result
+            self.store.update_build_manifest(str(self.tree.root), self.recorded, forgotten)
+        except StoreError as exc:  # e.g. a read-only store file: the next build compares bytes instead
+            self.result.errors.append(f"{exc} (the build manifest was not recorded)")
 
 
 def _sha1(data: bytes) -> str:
