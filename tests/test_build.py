@@ -227,7 +227,7 @@ def test_retention_drops_old_pages_from_the_tree_not_the_store(config: Config, s
     oldest = article(0).key.path
     assert set(result.removed) == {f"{oldest}.md", f"{oldest}.png"}
     assert not (config.output_dir / f"{oldest}.md").exists()
-    assert store.has_article(article(0).key)
+    assert store.article(article(0).key) is not None
     assert index_ids(config.output_dir, "kzg-p9.md") == [article(n).id for n in (3, 2, 1)]
 
 
@@ -250,7 +250,7 @@ def test_only_managed_files_are_touched(tmp_path: Path, store: Store) -> None:
     result = build(make_config(tmp_path, channels=("p9",)), store)
     assert not (out / "pages/kzg/p1").exists() and not (out / "indexes/kzg-p1.md").exists()
     assert "pages/kzg/p1/1029400.md" in result.removed
-    assert store.has_article(article(0, "p1").key)
+    assert store.article(article(0, "p1").key) is not None
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (out / "LICENSE").read_text() == "CC0\n"
     assert (out / "pages" / "notes.txt").read_text() == "mine\n"

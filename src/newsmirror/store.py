@@ -321,15 +321,6 @@ class Store:
         ).fetchone()
         return _article(row) if row else None
 
-    def has_article(self, key: ArticleKey) -> bool:
-        return (
-            self._db.execute(
-                "SELECT 1 FROM articles WHERE site = ? AND channel = ? AND id = ?",
-                (key.site, key.channel, key.id),
-            ).fetchone()
-            is not None
-        )
-
     def articles(self, site: str, channel: str, limit: int | None = None) -> list[Article]:
         """A channel's articles, newest first."""
         rows = self._db.execute(
@@ -338,16 +329,6 @@ class Store:
             (site, channel, -1 if limit is None else limit),
         )
         return [_article(row) for row in rows]
-
-    def count_articles(self, site: str | None = None, channel: str | None = None) -> int:
-        query, args = "SELECT count(*) FROM articles", []
-        if site:
-            query, args = query + " WHERE site = ?", [site]
-            if channel:
-                query, args = query + " AND channel = ?", [*args, channel]
-        return self._db.execute(query, args).fetchone()[0]
-
-    # -- feed state ---------------------------------------------------------
 
     def feed_state(self, site: str, channel: str) -> FeedState | None:
         row = self._db.execute("SELECT * FROM feed_state WHERE site = ? AND channel = ?", (site, channel)).fetchone()
@@ -395,12 +376,6 @@ class Store:
                 (_iso(utcnow()), json.dumps(asdict(summary), ensure_ascii=False), run_id),
             )
 
-    def runs(self, limit: int = 20) -> list[dict]:
-        rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-        return [dict(row) | {"summary": json.loads(row["summary"])} for row in rows]
-
-    # -- views ----------------------------------------------------------------
-
     def article_keys(self) -> set[ArticleKey]:
         """The key of every stored article: the view counter counts views of these only."""
         try:
@@ -422,14 +397,15 @@ class Store:
         rows = self._db.execute("SELECT site, channel, id, sum(count) FROM views GROUP BY site, channel, id")
         return {ArticleKey(site, channel, id_): total for site, channel, id_, total in rows}
 
-    def hot_articles(self, since_day: str, limit: int) -> list[HotArticle]:
-        """Stored articles ranked by views on or after ``since_day`` (YYYY-MM-DD), most viewed first."""
+    def hot_articles(self, since_day: str, limit: int | None = None) -> list[HotArticle]:
+        """Stored articles ranked by views on or after ``since_day`` (YYYY-MM-DD), most viewed first;
+        all of them without ``limit``."""
         rows = self._db.execute(
             "SELECT a.site, a.channel, a.id, a.title, a.published, sum(v.count) AS views"
             " FROM views v JOIN articles a ON a.site = v.site AND a.channel = v.channel AND a.id = v.id"
             " WHERE v.day >= ? GROUP BY a.site, a.channel, a.id"
             " ORDER BY views DESC, a.published DESC, a.id LIMIT ?",
-            (since_day, limit),
+            (since_day, -1 if limit is None else limit),
         )
         return [
             HotArticle(ArticleKey(r["site"], r["channel"], r["id"]), r["title"], _parse_iso(r["published"]), r["views"])

@@ -31,7 +31,7 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
     """The most-read articles that are in the output, most viewed first; pages no longer kept are passed over."""
     names = {head.key: view.name for view in views for head in view.heads}
     # Ask for every ranked article: those not kept must not push kept ones off the list.
-    ranked = store.hot_articles(since, max(limit, store.count_articles()))
+    ranked = store.hot_articles(since)
     return [HotEntry(a.key, a.title, names[a.key], a.views) for a in ranked if a.key in names][:limit]
 
 
