@@ -135,12 +135,11 @@ class Syncer:
         items = [i for i in parsed.items if not any(word in i.title for word in site.skip_titles_matching)]
         known = self.store.known_articles(site.id, channel.id)
         given_up = self.store.given_up(site.id, channel.id, GIVE_UP_AFTER)
-        todo = [
-            i
-            for i in items
-            if needs_fetch(i, known.get(article_id(i.link)), site.update_markers)
-            and given_up.get(article_id(i.link)) != i.feed_hash
-        ]
+        todo = []
+        for item in items:
+            key = article_id(item.link)
+            if needs_fetch(item, known.get(key), site.update_markers) and given_up.get(key) != item.feed_hash:
+                todo.append(item)
         self.summary.skipped += len(parsed.items) - len(todo)
         self.progress.feed(label, "ok", f"{len(parsed.items)} items, {len(todo)} to fetch")
         self.progress.found(len(todo))
