@@ -18,10 +18,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newsmirror.build import build
-from newsmirror.build.qr import qr_png
 from newsmirror.config import parse_config
 from newsmirror.models import Article
+from newsmirror.render import build
+from newsmirror.render.qr import qr_png
 from newsmirror.store import Store
 
 SITES = 2

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from newsmirror.build import build
 from newsmirror.config import Config, parse_config
 from newsmirror.models import Article, ArticleKey
+from newsmirror.render import build
 from newsmirror.store import Store
 
 BASE = "https://github.com/example/mirror/blob/main"
@@ -414,7 +414,7 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
 
 
 def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:
-    from newsmirror.build.qr import _POOL_MIN, QrDrawer, qr_png
+    from newsmirror.render.qr import _POOL_MIN, QrDrawer, qr_png
 
     urls = [f"{BASE}/pages/kzg/p9/{n}.md" for n in range(_POOL_MIN)]
     done: list[int] = []
@@ -430,7 +430,7 @@ def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:
 def test_qr_codes_are_still_drawn_when_a_worker_dies() -> None:
     import signal
 
-    from newsmirror.build.qr import _POOL_MIN, QrDrawer, qr_png
+    from newsmirror.render.qr import _POOL_MIN, QrDrawer, qr_png
 
     urls = [f"{BASE}/pages/kzg/p1/{n}.md" for n in range(_POOL_MIN)]
     with QrDrawer() as drawer:

@@ -10,9 +10,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from newsmirror.build import build
 from newsmirror.config import parse_config
 from newsmirror.models import Article
+from newsmirror.render import build
 from newsmirror.store import Store
 
 # Roughly what the cleaner makes of ../shared/seed/original-page.md.

@@ -17,11 +17,11 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from newsmirror.build import build
-from newsmirror.build.html import first_paragraph, html_path
 from newsmirror.config import Config, parse_config
 from newsmirror.models import Article
 from newsmirror.preview import preview_server
+from newsmirror.render import build
+from newsmirror.render.html_site import first_paragraph, html_path
 from newsmirror.store import Store
 
 BASE = "https://mirror.example.org/news"

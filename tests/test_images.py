@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newsmirror.build import build
-from newsmirror.build.images import localize_images
 from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.demosite.content import data_dir
-from newsmirror.images import IMAGE_LINK, image_urls, sniff
+from newsmirror.image_fetch import IMAGE_LINK, image_urls, sniff
 from newsmirror.models import Article, ArticleKey, RunSummary, article_id
+from newsmirror.render import build
+from newsmirror.render.image_copies import localize_images
 from newsmirror.store import Store
 from newsmirror.sync import sync
 

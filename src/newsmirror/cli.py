@@ -116,8 +116,8 @@ def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: S
 
 
 def build_stage(cfg: Config, store: Store) -> bool:
-    from newsmirror.build import BuildError, build
     from newsmirror.progress import StageDisplay
+    from newsmirror.render import BuildError, build
 
     try:
         with StageDisplay(console) as display:

@@ -31,7 +31,7 @@ FALLBACK_EMAIL = "newsmirror@localhost"
 # Without /proc we cannot see whether a git process is running in the tree;
 # then only a lock file this old is taken for a leftover of a killed git.
 STALE_LOCK_AGE = 3600.0
-# The build writes each file as a temporary file, then renames it (build/files.py).
+# The build writes each file as a temporary file, then renames it (render/files.py).
 BUILD_TEMP_FILES = ".tmp-newsmirror-*"
 
 # Variables that would point git at another repository than the output tree.

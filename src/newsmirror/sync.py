@@ -20,7 +20,7 @@ from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
-from newsmirror.images import MAX_ATTEMPTS, ImageFetcher, image_urls
+from newsmirror.image_fetch import MAX_ATTEMPTS, ImageFetcher, image_urls
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, article_id, utcnow
 from newsmirror.store import Store
 

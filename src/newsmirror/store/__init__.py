@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS views (
 ) WITHOUT ROWID;
 
 -- What the last build wrote into an output tree, so the next build skips the
--- files whose inputs did not change (see build/__init__.py). Only a cache:
+-- files whose inputs did not change (see render/__init__.py). Only a cache:
 -- losing it costs one re-render, never a wrong file.
 CREATE TABLE IF NOT EXISTS build_outputs (
     output TEXT NOT NULL,

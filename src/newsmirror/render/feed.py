@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsmirror.build.channels import ChannelView
-from newsmirror.build.files import HOME, HTML_HOME
-from newsmirror.build.html import first_paragraph, html_path
-from newsmirror.build.markup import environment
-from newsmirror.build.pages import page_path, share_url
 from newsmirror.config import MirrorConfig
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.files import HOME, HTML_HOME
+from newsmirror.render.html_site import first_paragraph, html_path
+from newsmirror.render.pages import page_path, share_url
+from newsmirror.render.templating import environment
 from newsmirror.store import ArticleHead, Store
 
 # Before the first article: a fixed date keeps an empty feed valid and deterministic.

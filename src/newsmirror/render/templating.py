@@ -76,7 +76,7 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: object) -> str:
+def render_template(name: str, **context: object) -> str:
     """A template rendered to Markdown that ends in exactly one newline."""
     return environment().get_template(name).render(**context).rstrip() + "\n"
 

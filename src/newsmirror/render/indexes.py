@@ -6,9 +6,9 @@ never be taken for the first page of another.
 
 from __future__ import annotations
 
-from newsmirror.build.channels import ChannelView
-from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.templating import render_template
 
 
 def index_names(view: ChannelView, size: int) -> list[str]:
@@ -21,7 +21,7 @@ def render_indexes(view: ChannelView, mirror: MirrorConfig) -> dict[str, str]:
     size = mirror.index_size
     names = index_names(view, size)
     return {
-        f"indexes/{name}": render(
+        f"indexes/{name}": render_template(
             "index.md.j2",
             site_name=view.site.name,
             channel=view,

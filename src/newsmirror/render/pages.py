@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from newsmirror.build.channels import ChannelView
-from newsmirror.build.images import images_fingerprint, localize_images
-from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, ArticleKey, sha1_hex
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.image_copies import images_fingerprint, localize_images
+from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
 
 # From pages/<site>/<channel>/ back to the top of the tree.
@@ -56,7 +56,7 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dic
 
 
 def render_page(article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str]) -> str:
-    return render(
+    return render_template(
         "page.md.j2",
         article=article,
         site_name=view.site.name,

@@ -1,6 +1,6 @@
-"""build: render the store into the output tree — pages, QR codes, channel indexes, most read, home.
+"""render: the store into the output tree — pages, QR codes, channel indexes, most read, home.
 
-    from newsmirror.build import build
+    from newsmirror.render import build
     result = build(config, store)
 
 The build is deterministic (same store and config → same bytes) and
@@ -20,19 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsmirror.build.channels import ChannelView, kept_channels
-from newsmirror.build.feed import render_feed
-from newsmirror.build.files import FEED, HOME, OutputTree, UnsafePathError
-from newsmirror.build.home import render_home
-from newsmirror.build.hot import HOT_PATH, hot_entries, hot_since, render_hot
-from newsmirror.build.html import html_path, to_html
-from newsmirror.build.images import image_path, stored_image_files
-from newsmirror.build.indexes import render_indexes
-from newsmirror.build.markup import code_fingerprint
-from newsmirror.build.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
-from newsmirror.build.qr import QrDrawer, qr_inputs
 from newsmirror.config import Config
 from newsmirror.models import ArticleKey, sha1_hex
+from newsmirror.render.channels import ChannelView, kept_channels
+from newsmirror.render.feed import render_feed
+from newsmirror.render.files import FEED, HOME, OutputTree, UnsafePathError
+from newsmirror.render.home import render_home
+from newsmirror.render.hot import HOT_PATH, hot_entries, hot_since, render_hot
+from newsmirror.render.html_site import html_path, to_html
+from newsmirror.render.image_copies import image_path, stored_image_files
+from newsmirror.render.indexes import render_indexes
+from newsmirror.render.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
+from newsmirror.render.qr import QrDrawer, qr_inputs
+from newsmirror.render.templating import code_fingerprint
 from newsmirror.store import BuiltFile, Store, StoreError
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from newsmirror.images import IMAGE_LINK
+from newsmirror.image_fetch import IMAGE_LINK
 from newsmirror.models import ArticleKey
 from newsmirror.store import Store
 

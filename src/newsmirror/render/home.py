@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsmirror.build.channels import ChannelView
-from newsmirror.build.hot import HOT_PATH, HotEntry
-from newsmirror.build.markup import render
-from newsmirror.build.pages import page_path
 from newsmirror.config import Config
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.hot import HOT_PATH, HotEntry
+from newsmirror.render.pages import page_path
+from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
 
 # How many of the most-read articles the home page shows.
@@ -62,7 +62,7 @@ def render_home(
                 ],
             }
         )
-    return render(
+    return render_template(
         "home.md.j2",
         title=mirror.title,
         updated=updated,

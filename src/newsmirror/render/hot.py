@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from newsmirror.build.channels import ChannelView
-from newsmirror.build.markup import render
 from newsmirror.config import MirrorConfig
 from newsmirror.models import ArticleKey
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.templating import render_template
 from newsmirror.store import Store
 
 HOT_PATH = "indexes/hot.md"
@@ -36,4 +36,4 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
 
 
 def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
-    return render("hot.md.j2", entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)
+    return render_template("hot.md.j2", entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)

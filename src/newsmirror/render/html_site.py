@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from newsmirror.build.files import FEED, HOME, HTML_HOME
-from newsmirror.build.markup import environment, plain_text
+from newsmirror.render.files import FEED, HOME, HTML_HOME
+from newsmirror.render.templating import environment, plain_text
 
 # Blocks of an article read for its first paragraph before reading all of it.
 _HEAD_BLOCKS = 8
