@@ -5,10 +5,12 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh test
 
-# System tools the tests use for real: git (publishing), zbarimg (decoding QR codes).
+# System tools the tests use for real: git (publishing), zbarimg (decoding QR codes), Debian's
+# chromium (the browser tests; Playwright drives it and never downloads a browser of its own).
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
+[ -x "${NEWSMIRROR_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "installing ${missing[*]} with apt-get..." >&2
@@ -19,6 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 exec .venv/bin/pytest -n 2 -q "$@"
