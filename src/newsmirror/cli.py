@@ -92,9 +92,12 @@ def open_store(cfg: Config) -> Store:
     from newsmirror.store import Store, StoreError
 
     try:
-        return Store(cfg.store_path)
+        store = Store(cfg.store_path)
     except StoreError as exc:
         fail(str(exc))
+    if store.upgraded:
+        console.print(str(store.upgraded), markup=False)
+    return store
 
 
 def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: Sequence[str] = ()) -> bool:

@@ -342,7 +342,9 @@ def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trus
     import uvicorn
 
     try:
-        Store(store_path).close()  # a store that cannot be opened is the user's to fix, not a traceback
+        with Store(store_path) as store:  # a store that cannot be opened is the user's to fix, not a traceback
+            if store.upgraded:
+                log.info("%s", store.upgraded)
     except StoreError as exc:
         raise CounterError(str(exc)) from None
     config = uvicorn.Config(

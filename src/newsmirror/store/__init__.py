@@ -1,4 +1,4 @@
-"""The SQLite store: the schema and every query.
+"""The SQLite store: every query (the schema and its versions are in ``migrations``).
 
 The store joins the two halves of the pipeline: ``sync`` writes articles into
 it and ``build`` reads them out. It runs in WAL mode and every write is one
@@ -18,107 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
+from newsmirror.store.migrations import LATEST, MIGRATIONS
 
 SaveResult = Literal["new", "updated", "unchanged"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    title TEXT NOT NULL,
-    author TEXT NOT NULL DEFAULT '',
-    published TEXT NOT NULL,
-    fetched TEXT NOT NULL,
-    markdown TEXT NOT NULL,
-    html TEXT NOT NULL,
-    lead_image TEXT NOT NULL DEFAULT '',
-    content_hash TEXT NOT NULL,
-    feed_hash TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (site, channel, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS articles_newest ON articles (site, channel, published DESC, id DESC);
-
-CREATE TABLE IF NOT EXISTS feed_state (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    url TEXT NOT NULL,
-    etag TEXT NOT NULL DEFAULT '',
-    last_modified TEXT NOT NULL DEFAULT '',
-    checked_at TEXT,
-    ok INTEGER NOT NULL DEFAULT 1,
-    error TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (site, channel)
-);
-
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    command TEXT NOT NULL,
-    started TEXT NOT NULL,
-    finished TEXT,
-    summary TEXT NOT NULL DEFAULT '{}'
-);
-
--- Articles whose page answered "gone" (404, 410): after a few runs in a row
--- they are not fetched again, unless their feed entry changes.
-CREATE TABLE IF NOT EXISTS article_failures (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    id TEXT NOT NULL,
-    feed_hash TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    error TEXT NOT NULL,
-    PRIMARY KEY (site, channel, id)
-) WITHOUT ROWID;
-
--- Filled by the view counter: one row per article per UTC day. Nothing that
--- identifies a reader is ever stored.
-CREATE TABLE IF NOT EXISTS views (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (site, channel, id, day)
-) WITHOUT ROWID;
-
--- What the last build wrote into an output tree, so the next build skips the
--- files whose inputs did not change (see render/__init__.py). Only a cache:
--- losing it costs one re-render, never a wrong file.
-CREATE TABLE IF NOT EXISTS build_outputs (
-    output TEXT NOT NULL,
-    path TEXT NOT NULL,
-    inputs TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL,
-    PRIMARY KEY (output, path)
-) WITHOUT ROWID;
-
--- Article images copied into the mirror (mirror.images = "copy"), by URL.
--- A failed fetch leaves sha1/data NULL and counts an attempt; later syncs
--- retry it a few times. The build names the file by the SHA-1 of its bytes.
-CREATE TABLE IF NOT EXISTS images (
-    url TEXT PRIMARY KEY,
-    sha1 TEXT,
-    ext TEXT,
-    data BLOB,
-    fetched TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT NOT NULL DEFAULT ''
-);
-
--- Which image URLs each article's Markdown shows (written by sync).
-CREATE TABLE IF NOT EXISTS article_images (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    PRIMARY KEY (site, channel, id, url)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS article_images_url ON article_images (url);
-"""
 
 _ARTICLE_COLUMNS = (
     "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash"
@@ -185,6 +87,18 @@ class BuiltFile:
     digest: str
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """An existing store was upgraded in place when it was opened."""
+
+    path: Path
+    old: int
+    new: int
+
+    def __str__(self) -> str:
+        return f"{self.path}: upgraded the store in place from schema version {self.old} to {self.new}"
+
+
 class StoreError(Exception):
     """The store cannot be opened or used; the message is for the user."""
 
@@ -194,21 +108,70 @@ class Store:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        # Set when this open upgraded an existing store: the one line to tell the user.
+        self.upgraded: SchemaUpgrade | None = None
         try:
             if readonly:
                 if not path.exists():
                     raise StoreError(f"{path}: no store yet; run 'newsmirror sync' first")
                 self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+                self._check_version(self._version(), readonly=True)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                self._db.execute("PRAGMA busy_timeout=30000")
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(_SCHEMA)
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA busy_timeout=30000")
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self, version: int, *, readonly: bool = False) -> None:
+        if version > LATEST:
+            raise StoreError(
+                f"{self.path}: this store has schema version {version}, but this newsmirror knows versions up to "
+                f"{LATEST}: it was written by a newer release. Upgrade newsmirror (pip install -U newsmirror), "
+                "or set mirror.store to another file; a store is never downgraded"
+            )
+        if readonly and version < LATEST:
+            raise StoreError(
+                f"{self.path}: this store has schema version {version} and needs upgrading to {LATEST}; "
+                "run 'newsmirror sync' once to upgrade it in place"
+            )
+
+    def _migrate(self) -> None:
+        """Bring the store to the latest schema: every pending migration, in order, in one transaction."""
+        if self._version() == LATEST:
+            return  # the common case costs one read of the header, no write lock
+        self._check_version(self._version())
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._version()  # another process may have upgraded it while we waited for the lock
+            self._check_version(version)
+            existed = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone()
+            for migration in MIGRATIONS:
+                if migration.version > version:
+                    for step in migration.sqlite:
+                        self._db.execute(step)
+            # user_version is part of the database header, so it commits (or rolls back) with the steps.
+            self._db.execute(f"PRAGMA user_version = {LATEST}")
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"{self.path}: cannot upgrade the store from schema version {self._version()} to {LATEST}: "
+                    f"{exc}; the store is unchanged"
+                ) from None
+            raise
+        if existed and version < LATEST:
+            self.upgraded = SchemaUpgrade(self.path, version, LATEST)
 
     def close(self) -> None:
         self._db.close()

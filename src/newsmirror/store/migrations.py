@@ -1,0 +1,127 @@
+"""The store's schema, as the ordered list of migrations that builds it.
+
+A store records the version of its schema in ``PRAGMA user_version``. Opening a
+store applies every migration above that version, in order and in one
+transaction, so an older store is upgraded in place on first open (or not at
+all, if a step fails) and a new store is built by the same steps. A store
+whose version is above the last migration was written by a newer release and
+is refused.
+
+To change the schema, append a ``Migration`` with the next version: never
+edit one that has been released, since stores in use have already run it.
+Each migration is a list of single SQL statements, so that a backend whose
+dialect differs (PostgreSQL) can give its own list for the same version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    summary: str
+    # One SQL statement per step, run in order, in SQLite's dialect.
+    sqlite: tuple[str, ...]
+    # The same steps in PostgreSQL's dialect, for a backend that needs them; None: not written yet.
+    postgres: tuple[str, ...] | None = None
+
+
+# Version 1 is the schema stores had before they carried a version (user_version 0):
+# every statement is "IF NOT EXISTS", so it completes such a store and builds a new one alike.
+_V1 = (
+    """CREATE TABLE IF NOT EXISTS articles (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL,
+    fetched TEXT NOT NULL,
+    markdown TEXT NOT NULL,
+    html TEXT NOT NULL,
+    lead_image TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    feed_hash TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (site, channel, id)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS articles_newest ON articles (site, channel, published DESC, id DESC)",
+    """CREATE TABLE IF NOT EXISTS feed_state (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '',
+    checked_at TEXT,
+    ok INTEGER NOT NULL DEFAULT 1,
+    error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (site, channel)
+)""",
+    """CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    summary TEXT NOT NULL DEFAULT '{}'
+)""",
+    # Articles whose page answered "gone" (404, 410): after a few runs in a row
+    # they are not fetched again, unless their feed entry changes.
+    """CREATE TABLE IF NOT EXISTS article_failures (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    feed_hash TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    PRIMARY KEY (site, channel, id)
+) WITHOUT ROWID""",
+    # Filled by the view counter: one row per article per UTC day. Nothing that
+    # identifies a reader is ever stored.
+    """CREATE TABLE IF NOT EXISTS views (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (site, channel, id, day)
+) WITHOUT ROWID""",
+    # What the last build wrote into an output tree, so the next build skips the
+    # files whose inputs did not change (see render/__init__.py). Only a cache:
+    # losing it costs one re-render, never a wrong file.
+    """CREATE TABLE IF NOT EXISTS build_outputs (
+    output TEXT NOT NULL,
+    path TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (output, path)
+) WITHOUT ROWID""",
+    # Article images copied into the mirror (mirror.images = "copy"), by URL.
+    # A failed fetch leaves sha1/data NULL and counts an attempt; later syncs
+    # retry it a few times. The build names the file by the SHA-1 of its bytes.
+    """CREATE TABLE IF NOT EXISTS images (
+    url TEXT PRIMARY KEY,
+    sha1 TEXT,
+    ext TEXT,
+    data BLOB,
+    fetched TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+)""",
+    # Which image URLs each article's Markdown shows (written by sync).
+    """CREATE TABLE IF NOT EXISTS article_images (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (site, channel, id, url)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS article_images_url ON article_images (url)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "the schema of stores made before stores carried a version", _V1),)
+
+LATEST = MIGRATIONS[-1].version
