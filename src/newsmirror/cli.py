@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 
@@ -39,9 +38,7 @@ ConfigOption = Annotated[
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    # One "error:" line per problem (a config can hold several mistakes).
-    for line in message.splitlines():
-        console.print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
+    console.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -66,23 +63,14 @@ def init(
 
 @app.command()
 def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
-    """Validate a config without fetching anything.
-
-    Every mistake is one line naming the key. Addresses still at the starter's
-    examples are warnings: the config is usable, but not finished.
-    """
-    from newsmirror.words import counted
-
+    """Validate a config without fetching anything."""
     cfg = load(config)
     channels = sum(len(site.channels) for site in cfg.sites)
     if not cfg.sites:
         fail(f"{config}: no [[site]] defined; add one (see 'newsmirror init')")
-    for warning in cfg.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", markup=True)
     console.print(
-        f"{config}: ok — {counted(len(cfg.sites), 'site')}, {counted(channels, 'channel')}, "
-        f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_path}",
-        markup=False,
+        f"{config}: ok — {len(cfg.sites)} sites, {channels} channels, {len(cfg.remotes)} remotes; "
+        f"output {cfg.output_dir}, store {cfg.store_path}"
     )
 
 
@@ -420,6 +408,51 @@ def serve(
             server.serve_forever()
         except KeyboardInterrupt:
             console.print("stopped")
+
+
+@app.command("bundle")
+def bundle_command(
+    out: Annotated[Path, typer.Option("--out", help="The folder the bundles are written to.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    since: Annotated[
+        str | None, typer.Option(help="Only articles fetched in this span before now: 12h, 1d, 2w (default: all kept).")
+    ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="zim, epub or html; repeat for several (default: all three)."),
+    ] = None,
+) -> None:
+    """Write offline copies of the mirror: a ZIM file for Kiwix, an EPUB per channel, an HTML file per article."""
+    from newsmirror.bundle import FORMATS, offline_mirror, write_bundles
+    from newsmirror.config import parse_duration
+    from newsmirror.models import utcnow
+    from newsmirror.progress import StageDisplay
+
+    cfg = load(config)
+    chosen = formats or list(FORMATS)
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        fail(f"--format {unknown[0]!r}: choose zim, epub or html")
+    try:
+        cutoff = utcnow() - parse_duration(since) if since else None
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+    with open_store(cfg) as store:
+        copy = offline_mirror(cfg, store, cutoff)
+        for error in copy.errors:
+            console.print(f"[red]error:[/red] {error}", markup=True)
+        if not copy.views:
+            fail(f"no article {'fetched in the last ' + since if since else 'in the store'}; nothing to bundle", 1)
+        try:
+            with StageDisplay(console) as display:
+                result = write_bundles(copy, out, chosen, display)
+        except OSError as exc:
+            fail(f"cannot write the bundles in {out}: {exc}")
+    for path in [*result.written, *result.unchanged]:
+        if path.parent == out:
+            console.print(f"{path}: {path.stat().st_size / 1024:.0f} KB", markup=False)
+    console.print(f"bundles of {copy.article_count} articles in {out}: {result.summary()}", markup=False)
+    finish(not copy.errors)
 
 
 @app.command("demo-site")

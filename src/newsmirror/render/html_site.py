@@ -26,6 +26,10 @@ _HEAD_BLOCKS = 8
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
+# What a page of the site may load: its own images (and data: ones), its inline style; never a script.
+CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+
+
 def html_path(md_path: str) -> str:
     """The HTML sibling of a managed Markdown file: README.md → index.html, x.md → x.html."""
     if md_path == HOME:
@@ -66,8 +70,14 @@ def page_language(title: str) -> str:
     return "zh" if _CJK.search(title) else "en"
 
 
-def to_html(markdown: str, path: str, mirror_title: str) -> str:
-    """The HTML page of the managed Markdown file ``path`` holding ``markdown``."""
+def to_html(
+    markdown: str, path: str, mirror_title: str, *, lang: str | None = None, feed: bool = True, csp: str | None = CSP
+) -> str:
+    """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
+
+    ``lang`` overrides the language the title suggests (a page in traditional script: ``zh-Hant``);
+    offline copies pass ``feed=False`` (there is no feed beside them) and their own ``csp`` (None: none).
+    """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
     title = ""
@@ -82,10 +92,11 @@ def to_html(markdown: str, path: str, mirror_title: str) -> str:
         environment()
         .get_template("page.html.j2")
         .render(
-            lang=page_language(title),
+            lang=lang or page_language(title),
             title=plain_text(title) or mirror_title,
             root="../" * path.count("/"),
-            feed=FEED,
+            feed=FEED if feed else None,
+            csp=csp,
             feed_title=mirror_title,
             body=body,
         )

@@ -55,7 +55,10 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dic
     return sha1_hex("\x1f".join(fields))
 
 
-def render_page(article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str]) -> str:
+def render_page(
+    article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str], *, qr: bool = True
+) -> str:
+    """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them)."""
     return render_template(
         "page.md.j2",
         article=article,
@@ -64,7 +67,7 @@ def render_page(article: Article, view: ChannelView, mirror: MirrorConfig, image
         root=ROOT,
         body=localize_images(article.markdown.strip(), images, ROOT) or "（正文为空）",
         share_url=share_url(mirror, article.key),
-        qr_name=f"{article.id}.png",
+        qr_name=f"{article.id}.png" if qr else "",
         mirrors=mirror.mirrors,
         counter=counter_image(mirror, article.key),
     )

@@ -1,0 +1,96 @@
+"""bundle: the mirror as copies that travel without the network — a ZIM file for Kiwix, an EPUB per
+channel, a single self-contained HTML file per article.
+
+    from newsmirror.bundle import bundle_files, offline_mirror
+    for name, data in bundle_files(offline_mirror(config, store), ["zim", "epub"]):
+        ...
+
+Bundles read only the store and the config, like the build. Their bytes follow from the store alone
+(fixed timestamps, sorted entries, content-derived ids): the same store gives the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsmirror.bundle.content import OfflineMirror, offline_mirror
+from newsmirror.bundle.epub import channel_epub, epub_name
+from newsmirror.bundle.single import single_html, single_name
+from newsmirror.bundle.zim import zim_bytes
+
+__all__ = ["FORMATS", "ZIM_NAME", "BundleResult", "bundle_files", "offline_mirror", "write_bundles"]
+
+FORMATS = ("zim", "epub", "html")
+# Bundle file names do not carry a date, so each bundle replaces the previous one.
+ZIM_NAME = "mirror.zim"
+# Single-file pages go in a folder of their own: there is one per article.
+HTML_FOLDER = "html"
+
+# progress(format, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+def bundle_files(
+    copy: OfflineMirror, formats: Sequence[str], progress: Progress | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(relative file name, bytes) of every bundle of ``copy`` in the given formats, in a fixed order."""
+    report = progress or (lambda what, done, total: None)
+    if not copy.views:
+        return
+    if "zim" in formats:
+        report("zim", 0, 1)
+        yield ZIM_NAME, zim_bytes(copy)
+        report("zim", 1, 1)
+    if "epub" in formats:
+        for done, view in enumerate(copy.views, start=1):
+            yield epub_name(view), channel_epub(copy, view)
+            report("epub", done, len(copy.views))
+    if "html" in formats:
+        total = copy.article_count
+        for done, item in enumerate(copy.articles(), start=1):
+            yield f"{HTML_FOLDER}/{single_name(item)}", single_html(copy, item)
+            if done % 100 == 0 or done == total:
+                report("html", done, total)
+
+
+@dataclass(slots=True)
+class BundleResult:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.written)} written, {len(self.unchanged)} unchanged"
+
+
+def write_bundles(
+    copy: OfflineMirror, out: Path, formats: Sequence[str], progress: Progress | None = None
+) -> BundleResult:
+    """Write the bundles into the folder ``out``; a file is only written when its bytes change, atomically."""
+    result = BundleResult()
+    for name, data in bundle_files(copy, formats, progress):
+        target = out / name
+        if _write(target, data):
+            result.written.append(target)
+        else:
+            result.unchanged.append(target)
+    return result
+
+
+def _write(target: Path, data: bytes) -> bool:
+    try:
+        if target.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".tmp-newsmirror-{os.getpid()}-{target.name}")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return True

@@ -1,0 +1,266 @@
+"""Offline bundles from a real store: ZIM read back with libzim and served by kiwix-serve, EPUB read back
+with ebooklib and checked by epubcheck, single-file HTML shown in headless Chromium with the network off."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import lxml.html
+import pytest
+from ebooklib import epub
+from libzim.reader import Archive
+from libzim.search import Query, Searcher
+from typer.testing import CliRunner
+
+from newsmirror.bundle import bundle_files, offline_mirror, write_bundles
+from newsmirror.cli import app
+from newsmirror.config import Config, parse_config
+from newsmirror.models import Article, ArticleKey
+from newsmirror.store import Store
+
+BASE = "https://mirror.example.org/news"
+START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+IMAGES = resources.files("newsmirror.demosite").joinpath("data/images")
+PHOTO, CHART = IMAGES.joinpath("harbor.jpg").read_bytes(), IMAGES.joinpath("chart-rain.png").read_bytes()
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+
+
+def config_text() -> str:
+    return f"""
+[mirror]
+title = "测试镜像"
+base_url = "{BASE}"
+output = "out"
+store = "store.db"
+counter_url = "https://counter.example.org"
+
+[[site]]
+id = "kzg"
+name = "看中国"
+
+  [[site.channel]]
+  id = "p9"
+  name = "看世界"
+  feed = "https://www.example.com/p9.xml"
+
+  [[site.channel]]
+  id = "p1"
+  name = "要闻"
+  feed = "https://www.example.com/p1.xml"
+"""
+
+
+def make_config(root: Path) -> Config:
+    return parse_config(config_text(), root=root)
+
+
+def article(n: int, channel: str, body: str) -> Article:
+    return Article(
+        site="kzg",
+        channel=channel,
+        id=str(1_029_400 + n),
+        url=f"https://www.example.com/news/gb/2026/01/01/{1_029_400 + n}.html",
+        title=f"港口罢工结束 第{n}篇",
+        markdown=body,
+        html="",
+        published=START + timedelta(hours=n),
+        fetched=START + timedelta(hours=n, minutes=3),
+        author="闻天清",
+    )
+
+
+def _save_image(store: Store, key: ArticleKey, url: str, data: bytes, ext: str) -> None:
+    store.save_image(url, hashlib.sha1(data).hexdigest(), ext, data)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    photo, chart, gone = (
+        "https://img.example.com/harbor.jpg",
+        "https://img.example.com/rain.png",
+        "https://img.example.com/x.jpg",
+    )
+    with Store(tmp_path / "store.db") as store:
+        first = article(
+            1, "p9", f"![码头]({photo})\n\n东岚港码头工人罢工九天后结束，工会与资方达成薪资协议。\n\n![雨量]({chart})"
+        )
+        second = article(2, "p9", f"![货轮]({gone})\n\n第二篇：港口外的货轮排队等候卸货。")
+        third = article(3, "p1", f"![码头]({photo})\n\n要闻：议会通过预算案。")
+        for item in (first, second, third):
+            store.save_article(item)
+        store.set_article_images(first.key, [photo, chart])
+        store.set_article_images(second.key, [gone])
+        store.set_article_images(third.key, [photo])
+        _save_image(store, first.key, photo, PHOTO, "jpg")
+        _save_image(store, first.key, chart, CHART, "png")
+        yield store
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_zim_reads_back_with_title_text_images_main_page_and_search(tmp_path: Path, store: Store) -> None:
+    copy = offline_mirror(make_config(tmp_path), store)
+    result = write_bundles(copy, tmp_path / "offline", ["zim"])
+    zim = tmp_path / "offline" / "mirror.zim"
+    assert result.written == [zim]
+
+    archive = Archive(zim)
+    assert archive.check()  # the checksum holds after the ids were fixed
+    assert archive.get_metadata("Title").decode() == "测试镜像"
+    assert archive.get_metadata("Language").decode() == "zho"
+    assert archive.get_metadata("Date").decode() == "2026-01-01"
+    assert archive.has_illustration(48)
+    assert archive.main_entry.get_item().path == "index.html"
+    home = bytes(archive.main_entry.get_item().content).decode()
+    assert 'href="indexes/kzg-p9.html"' in home and "港口罢工结束 第1篇" in home
+
+    page = archive.get_entry_by_path("pages/kzg/p9/1029401.html").get_item()
+    assert page.title == "港口罢工结束 第1篇" and page.mimetype == "text/html"
+    html = bytes(page.content).decode()
+    assert "工会与资方达成薪资协议" in html
+    name = hashlib.sha1(PHOTO).hexdigest() + ".jpg"
+    assert f'src="../../../images/{name}"' in html
+    assert "counter.example.org" not in html and "本文二维码" not in html  # nothing fetched, no QR image
+    assert (
+        'href="https://img.example.com/x.jpg"'
+        in bytes(archive.get_entry_by_path("pages/kzg/p9/1029402.html").get_item().content).decode()
+    )  # an image the store lacks is a link, never loaded
+    image = archive.get_entry_by_path(f"images/{name}").get_item()
+    assert bytes(image.content) == PHOTO and image.mimetype == "image/jpeg"
+
+    assert archive.has_fulltext_index
+    search = Searcher(archive).search(Query().set_query("薪资"))
+    assert "pages/kzg/p9/1029401.html" in list(search.getResults(0, 10))
+
+
+@pytest.mark.skipif(not shutil.which("kiwix-serve"), reason="kiwix-serve (Debian's kiwix-tools) is not installed")
+def test_zim_is_served_by_kiwix_serve(tmp_path: Path, store: Store) -> None:
+    write_bundles(offline_mirror(make_config(tmp_path), store), tmp_path, ["zim"])
+    port = _free_port()
+    server = subprocess.Popen(
+        ["kiwix-serve", "--address", "127.0.0.1", "--port", str(port), str(tmp_path / "mirror.zim")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                catalog = httpx.get(f"{base}/catalog/v2/entries", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "kiwix-serve did not start"
+                time.sleep(0.1)
+        assert "<title>测试镜像</title>" in catalog.text
+        book = lxml.html.fromstring(catalog.content).xpath("//entry/link[@type='text/html']/@href")[0]
+        page = httpx.get(f"{base}{book}/pages/kzg/p9/1029401.html", timeout=5)
+        assert page.status_code == 200 and "工会与资方达成薪资协议" in page.text
+        name = hashlib.sha1(CHART).hexdigest() + ".png"
+        image = httpx.get(f"{base}{book}/images/{name}", timeout=5)
+        assert image.status_code == 200 and image.content == CHART
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_epub_per_channel_reads_back_with_toc_and_images(tmp_path: Path, store: Store) -> None:
+    write_bundles(offline_mirror(make_config(tmp_path), store), tmp_path, ["epub"])
+    assert sorted(p.name for p in tmp_path.glob("*.epub")) == ["kzg-p1.epub", "kzg-p9.epub"]
+    book = epub.read_epub(str(tmp_path / "kzg-p9.epub"))
+    assert book.get_metadata("DC", "title")[0][0] == "看中国 · 看世界"
+    assert book.get_metadata("DC", "language")[0][0] == "zh"
+    assert [link.title for link in book.toc] == ["港口罢工结束 第2篇", "港口罢工结束 第1篇"]  # newest first
+    chapter = book.get_item_with_href("1029401.xhtml").get_content().decode()
+    photo = hashlib.sha1(PHOTO).hexdigest() + ".jpg"
+    assert "工会与资方达成薪资协议" in chapter and f'src="images/{photo}"' in chapter
+    assert book.get_item_with_href(f"images/{photo}").get_content() == PHOTO
+    assert "原图，需联网" in book.get_item_with_href("1029402.xhtml").get_content().decode()
+
+
+@pytest.mark.skipif(not (EPUBCHECK.is_file() and shutil.which("java")), reason="Debian's epubcheck is not installed")
+def test_epub_is_valid_under_epubcheck(tmp_path: Path, store: Store) -> None:
+    write_bundles(offline_mirror(make_config(tmp_path), store), tmp_path, ["epub"])
+    # Quick start-up flags: the check itself is small, the JVM's warm-up is not.
+    checked = subprocess.run(
+        ["java", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", str(EPUBCHECK), str(tmp_path / "kzg-p9.epub")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No errors or warnings detected" in checked.stdout
+
+
+def test_bundles_are_the_same_bytes_from_the_same_store(tmp_path: Path, store: Store) -> None:
+    config = make_config(tmp_path)
+    first = dict(bundle_files(offline_mirror(config, store), ["zim", "epub", "html"]))
+    time.sleep(1.1)  # a clock that leaks into a bundle would show now
+    second = dict(bundle_files(offline_mirror(config, store), ["zim", "epub", "html"]))
+    assert set(first) == {
+        "mirror.zim",
+        "kzg-p9.epub",
+        "kzg-p1.epub",
+        "html/kzg-p9-1029401.html",
+        "html/kzg-p9-1029402.html",
+        "html/kzg-p1-1029403.html",
+    }
+    assert first == second
+    # Writing them again leaves every file as it was.
+    out = tmp_path / "out-bundles"
+    write_bundles(offline_mirror(config, store), out, ["zim", "epub", "html"])
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    result = write_bundles(offline_mirror(config, store), out, ["zim", "epub", "html"])
+    assert result.written == [] and {p: p.stat().st_mtime_ns for p in out.rglob("*")} == stamps
+
+
+def test_single_file_html_inlines_its_images_and_nothing_else(tmp_path: Path, store: Store) -> None:
+    files = dict(bundle_files(offline_mirror(make_config(tmp_path), store), ["html"]))
+    page = lxml.html.fromstring(files["html/kzg-p9-1029401.html"])
+    sources = page.xpath("//img/@src")
+    assert [s.split(",")[0] for s in sources] == ["data:image/jpeg;base64", "data:image/png;base64"]
+    assert page.xpath("//script|//link") == []
+    assert "img-src data:" in page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
+    assert f"{BASE}/pages/kzg/p9/1029401.md" in page.xpath("//a/@href")  # where to find it online
+
+
+def test_bundle_command_since_and_format(tmp_path: Path, store: Store) -> None:
+    config = tmp_path / "newsmirror.toml"
+    config.write_text(config_text(), "utf-8")
+    runner = CliRunner()
+    out = tmp_path / "bundles"
+    ran = runner.invoke(app, ["bundle", "--config", str(config), "--format", "epub", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert sorted(p.name for p in out.iterdir()) == ["kzg-p1.epub", "kzg-p9.epub"]
+    # The store's articles were fetched in 2026-01-01: none in the last day.
+    ran = runner.invoke(app, ["bundle", "--config", str(config), "--since", "1d", "--out", str(out)])
+    assert ran.exit_code == 1 and "nothing to bundle" in ran.output
+    ran = runner.invoke(app, ["bundle", "--config", str(config), "--since", "soon", "--out", str(out)])
+    assert ran.exit_code == 2 and "not a duration" in ran.output
+    ran = runner.invoke(app, ["bundle", "--config", str(config), "--format", "pdf", "--out", str(out)])
+    assert ran.exit_code == 2 and "choose zim, epub or html" in ran.output
+
+
+def test_single_file_html_shows_every_image_in_chromium_offline(tmp_path: Path, store: Store, browser) -> None:  # type: ignore[no-untyped-def]
+    write_bundles(offline_mirror(make_config(tmp_path), store), tmp_path, ["html"])
+    browser.context.set_offline(True)
+    page = browser.new_page()
+    page.goto((tmp_path / "html" / "kzg-p9-1029401.html").as_uri())
+    shown = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
+    assert shown == [True, True]
+    assert "工会与资方达成薪资协议" in page.inner_text("body")
+    browser.screenshot(page, "single-file")
+    assert [u for u in browser.requests if not u.startswith(("file:", "data:"))] == []
