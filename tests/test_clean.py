@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmirror.clean import clean_html
+from newsmirror.extract.clean import clean_html
 
 BASE = "https://news.example.com/world/2026/03/09/story.html"
 
@@ -200,7 +200,7 @@ def test_layout_tables_become_blocks_and_data_tables_stay() -> None:
 
 
 def markdown_of(html: str) -> str:
-    from newsmirror.markdown import to_markdown
+    from newsmirror.extract.markdown import to_markdown
 
     return to_markdown(html)
 

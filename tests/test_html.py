@@ -28,6 +28,7 @@ BASE = "https://mirror.example.org/news"
 START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 MIRRORS = ("https://gitlab.com/example/mirror", "https://codeberg.org/example/mirror")
 COUNTER = "https://counter.example.org"
+SITE = "https://example.github.io/mirror/"  # where the HTML site is served (the slash is dropped)
 # What a hostile or sloppy article body may hold: none of it may become markup or script.
 HOSTILE = (
     '<script>alert(1)</script>\n\n<img src="x" onerror="alert(2)">\n\n'
@@ -36,7 +37,9 @@ HOSTILE = (
 )
 
 
-def make_config(root: Path, html: bool = True, feed_size: int = 50, keep: int = 3) -> Config:
+def make_config(
+    root: Path, html: bool = True, feed_size: int = 50, keep: int = 3, site_url: str | None = SITE
+) -> Config:
     channels = "".join(
         f'\n  [[site.channel]]\n  id = "{c}"\n  name = "频道{c}"\n  feed = "https://www.example.com/{c}.xml"\n'
         for c in ("p9", "p1")
@@ -45,6 +48,7 @@ def make_config(root: Path, html: bool = True, feed_size: int = 50, keep: int = 
 [mirror]
 title = "测试镜像"
 base_url = "{BASE}"
+{f'site_url = "{site_url}"' if site_url else ""}
 output = "out"
 store = "store.db"
 keep_per_channel = {keep}
@@ -180,7 +184,9 @@ def test_feed_lists_the_newest_articles_newest_first_and_parses_cleanly(tmp_path
     assert feed.version == "atom10" and feed.feed.title == "测试镜像"
     assert [e.title for e in feed.entries] == ["空正文", "Ferry workers vote to end strike", "王毅抵达莫斯科 第3篇"]
     third = feed.entries[2]
-    assert third.link == f"{BASE}/pages/kzg/p9/1029403.html"  # the HTML site is on: the page a browser shows
+    # The HTML site is on: the page a browser shows, on the HTML site (not under base_url, a blob/main address).
+    assert third.link == f"{SITE}pages/kzg/p9/1029403.html"
+    assert [link.href for link in feed.feed.links if link.rel == "alternate"] == [f"{SITE}index.html"]
     assert third.id == f"{BASE}/pages/kzg/p9/1029403.md"
     assert third.summary == "正文第一段，第3篇，见原报道。"  # the first paragraph with text, as text
     assert third.published == "2026-01-01T11:00:00Z" and third.updated == "2026-01-01T11:03:00Z"
@@ -199,6 +205,14 @@ def test_feed_lists_the_newest_articles_newest_first_and_parses_cleanly(tmp_path
     assert [e.id for e in again.entries] == [e.id for e in feed.entries]
     assert "](feed.xml)" in (plain.output_dir / "README.md").read_text()
     assert not files(plain.output_dir, ".html")
+
+    # The HTML site on but its address unknown: Markdown pages, which base_url shows rendered.
+    unknown = make_config(tmp_path / "unknown", html=True, feed_size=3, site_url=None)
+    build(unknown, store)
+    feed = feedparser.parse((unknown.output_dir / "feed.xml").read_bytes())
+    assert feed.entries[2].link == f"{BASE}/pages/kzg/p9/1029403.md"
+    assert [link.href for link in feed.feed.links if link.rel == "alternate"] == [f"{BASE}/README.md"]
+    assert files(unknown.output_dir, ".html")
 
 
 def test_an_empty_mirror_has_a_valid_feed(tmp_path: Path) -> None:

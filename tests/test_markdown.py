@@ -6,7 +6,7 @@ import re
 
 from markdown_it import MarkdownIt
 
-from newsmirror.markdown import same_site, to_markdown
+from newsmirror.extract.markdown import same_site, to_markdown
 
 ARTICLE = "https://www.example.com/news/gb/2026/03/09/1031320.html"
 

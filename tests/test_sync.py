@@ -202,7 +202,7 @@ def test_sync_filters_and_config_errors(tmp_path: Path, demo: DemoSite) -> None:
     broken.write_text(config.read_text("utf-8").replace("concurrency =", "concurency =", 1), "utf-8")
     result = sync_cli(broken)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {broken}: http.concurency: unknown key (check its spelling)"
+    assert result.stderr.strip() == f"error: {broken}: http.concurency: unknown key; did you mean concurrency?"
 
 
 def test_update_marker_and_changed_feed_content_refetch(tmp_path: Path, demo: DemoSite) -> None:

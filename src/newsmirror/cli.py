@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 
@@ -38,7 +39,9 @@ ConfigOption = Annotated[
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    # One "error:" line per problem (a config can hold several mistakes).
+    for line in message.splitlines():
+        console.print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,14 +66,23 @@ def init(
 
 @app.command()
 def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
-    """Validate a config without fetching anything."""
+    """Validate a config without fetching anything.
+
+    Every mistake is one line naming the key. Addresses still at the starter's
+    examples are warnings: the config is usable, but not finished.
+    """
+    from newsmirror.words import counted
+
     cfg = load(config)
     channels = sum(len(site.channels) for site in cfg.sites)
     if not cfg.sites:
         fail(f"{config}: no [[site]] defined; add one (see 'newsmirror init')")
+    for warning in cfg.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", markup=True)
     console.print(
-        f"{config}: ok — {len(cfg.sites)} sites, {channels} channels, {len(cfg.remotes)} remotes; "
-        f"output {cfg.output_dir}, store {cfg.store_path}"
+        f"{config}: ok — {counted(len(cfg.sites), 'site')}, {counted(channels, 'channel')}, "
+        f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_path}",
+        markup=False,
     )
 
 

@@ -1,7 +1,10 @@
 """The TOML config, validated into typed models.
 
-A mistake in the config is reported as one line naming the key and what is
-wrong with it (``ConfigError``), never as a traceback.
+Types are strict (``"100"`` is not an integer, ``1`` is not a boolean) and
+addresses are checked, so a mistake fails at ``newsmirror check`` rather than
+every 15 minutes under a timer. Each mistake is reported as one line naming the
+key, in TOML's words (``ConfigError``; see ``config_messages``), never as a
+traceback or a class name. Values still at the starter's examples are warnings.
 """
 
 from __future__ import annotations
@@ -9,10 +12,14 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from newsmirror.config_messages import describe_errors, example_warnings
 
 DEFAULT_CONFIG = "newsmirror.toml"
 
@@ -35,17 +42,54 @@ def parse_duration(text: str) -> timedelta:
 
 
 class ConfigError(Exception):
-    """A config that cannot be used; the message is one line for the user."""
+    """A config that cannot be used: one line per mistake, each naming the file and the key."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else problems
+        super().__init__("\n".join(self.problems))
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: TOML has real integers, booleans and strings, so "100" for an
+    # integer or 1 for a boolean is a mistake to report, not to guess at.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+
+# TOML has no path type: paths are strings, turned into Path (only these are not strict).
+ConfigPath = Annotated[Path, Field(strict=False)]
+
+
+def _url_checker(schemes: tuple[str, ...], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme.lower() in schemes and parts.hostname:
+            return value
+        first = value.split("/", 1)[0]
+        if not parts.scheme and "." in first and " " not in first and not value.startswith((".", "/")):
+            hint = f'; write it in full, e.g. "{schemes[-1]}://{value}"'
+        elif value.startswith(("/", ".", "~", "file:")) or re.match(r"^[A-Za-z]:\\", value):
+            hint = ": a file path is no address a reader or a server can open"
+        else:
+            hint = ""
+        starts = ", ".join(f"{s}://" for s in schemes[:-1]) + f" or {schemes[-1]}://"
+        return _fail(f'"{value}" is not {what} (it must start with {starts} and name a host){hint}')
+
+    return AfterValidator(check)
+
+
+def _fail(message: str) -> str:
+    raise ValueError(message)
+
+
+# A web address: http(s) with a host. Every URL a reader follows or sync fetches is one.
+WebUrl = Annotated[str, _url_checker(("http", "https"), "a web address")]
+ProxyUrl = Annotated[str, _url_checker(("http", "https", "socks5", "socks5h"), "a proxy address")]
 
 
 def _check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError(
-            f"{value!r} is not a valid id: use 1-64 lowercase letters, digits, '-' or '_', "
+            f'"{value}" is not a valid id: use 1-64 lowercase letters, digits, "-" or "_", '
             "starting with a letter or digit"
         )
     return value
@@ -58,23 +102,26 @@ class MirrorLink(_Model):
     """Another copy of the mirror, listed at the foot of every page."""
 
     name: str
-    url: str
+    url: WebUrl
 
 
 class MirrorConfig(_Model):
     title: str = "新闻镜像"
     # Share links and QR codes point here: the URL under which the output
     # tree's files are readable (e.g. a GitHub "blob/main" URL).
-    base_url: str = "https://github.com/example/mirror/blob/main"
-    output: Path = Path("mirror")
-    store: Path = Path("newsmirror.db")
+    base_url: WebUrl = "https://github.com/example/mirror/blob/main"
+    # Where the HTML site (mirror.html) is served, e.g. GitHub Pages: feed.xml
+    # links its pages there. Unset, feed.xml links the Markdown pages under base_url.
+    site_url: WebUrl | None = None
+    output: ConfigPath = Path("mirror")
+    store: ConfigPath = Path("newsmirror.db")
     keep_per_channel: int = Field(500, ge=1)
     index_size: int = Field(100, ge=1)
     home_headlines: int = Field(10, ge=0)
     outbound_links: Literal["plain", "keep", "original"] = "plain"
     cache_bust: bool = True
     mirrors: list[MirrorLink] = []
-    counter_url: str | None = None
+    counter_url: WebUrl | None = None
     hot_window_days: int = Field(7, ge=1)
     hot_size: int = Field(50, ge=1)
     # Also write an HTML sibling of every Markdown page, for static hosts that do not render Markdown.
@@ -99,12 +146,10 @@ class MirrorConfig(_Model):
             parse_duration(value)
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "site_url", "counter_url")
     @classmethod
-    def _base_url(cls, value: str) -> str:
-        if not re.match(r"^https?://", value):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
 
 
 class HttpConfig(_Model):
@@ -116,14 +161,7 @@ class HttpConfig(_Model):
     backoff: float = Field(0.5, ge=0)
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     user_agent: str = "newsmirror/0.1 (+https://github.com/newsmirror)"
-    proxy: str | None = None
-
-    @field_validator("proxy")
-    @classmethod
-    def _proxy(cls, value: str | None) -> str | None:
-        if value and not re.match(r"^(https?|socks5h?)://", value):
-            raise ValueError("must be an http://, https://, socks5:// or socks5h:// URL")
-        return value
+    proxy: ProxyUrl | None = None
 
 
 class ChannelConfig(_Model):
@@ -131,8 +169,8 @@ class ChannelConfig(_Model):
     name: str
     # Either a feed, or (for sites without one) a listing page and the CSS
     # selector of its article links.
-    feed: str | None = None
-    listing: str | None = None
+    feed: WebUrl | None = None
+    listing: WebUrl | None = None
     links: str | None = None
 
     @model_validator(mode="after")
@@ -165,7 +203,7 @@ class SiteConfig(_Model):
             try:
                 CSSSelector(selector)
             except SelectorError as exc:
-                raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+                raise ValueError(f'bad CSS selector "{selector}": {exc}') from None
         return value
 
     @model_validator(mode="after")
@@ -173,7 +211,7 @@ class SiteConfig(_Model):
         ids = [c.id for c in self.channels]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"channel id {dupes[0]!r} is used twice")
+            raise ValueError(f'channel id "{dupes[0]}" is used twice')
         return self
 
 
@@ -189,14 +227,16 @@ class Config(_Model):
     sites: list[SiteConfig] = Field(default_factory=list, alias="site")
     remotes: list[RemoteConfig] = Field(default_factory=list, alias="remote")
     # Where the config file lives; relative paths in it are taken from there.
-    root: Path = Field(Path("."), exclude=True)
+    root: ConfigPath = Field(Path("."), exclude=True)
+    # Values still at the starter's examples: `check` shows them without failing.
+    warnings: list[str] = Field(default_factory=list, exclude=True)
 
     @model_validator(mode="after")
     def _unique(self) -> Config:
         for kind, ids in (("site", [s.id for s in self.sites]), ("remote", [r.name for r in self.remotes])):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
-                raise ValueError(f"{kind} {dupes[0]!r} is defined twice")
+                raise ValueError(f'{kind} "{dupes[0]}" is defined twice')
         return self
 
     @property
@@ -214,21 +254,8 @@ class Config(_Model):
         raise KeyError(site_id)
 
 
-def _location(loc: tuple[int | str, ...], data: dict) -> str:
-    """Turn a pydantic error location into the TOML key a user wrote."""
-    parts: list[str] = []
-    node: object = data
-    for part in loc:
-        if isinstance(part, int):
-            # Name list entries by their id where they have one: site "kzg".
-            entry = node[part] if isinstance(node, list) and part < len(node) else None
-            label = entry.get("id") or entry.get("name") if isinstance(entry, dict) else None
-            parts[-1] = f"{parts[-1]}[{label!r}]" if label else f"{parts[-1]}[{part + 1}]"
-            node = entry
-        else:
-            parts.append(str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
+def _starter_data() -> dict:
+    return tomllib.loads(resources.files("newsmirror").joinpath("starter.toml").read_text("utf-8"))
 
 
 def parse_config(text: str, source: str = DEFAULT_CONFIG, root: Path | None = None) -> Config:
@@ -239,13 +266,9 @@ def parse_config(text: str, source: str = DEFAULT_CONFIG, root: Path | None = No
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{source}: {_location(error['loc'], data)}: {message}{more}") from None
+        raise ConfigError([f"{source}: {line}" for line in describe_errors(exc.errors(), data, Config)]) from None
     config.root = (root or Path(".")).resolve()
+    config.warnings = [f"{source}: {line}" for line in example_warnings(data, _starter_data())]
     return config
 
 

@@ -1,10 +1,12 @@
 """The mirror's Atom feed: feed.xml at the top of the output tree, the newest ``mirror.feed_size`` articles.
 
-Every entry links to the article's page in the mirror: its HTML page when
-``mirror.html`` is on (the mirror is then served where Markdown is not rendered,
-and a feed reader opens links in a browser), its Markdown page otherwise (what
-GitHub and its peers render). The entry's id is the page's Markdown address, so
-turning the HTML site on or off does not make every entry new. Dates come from
+Every entry links to the article's page in the mirror: its HTML page under
+``mirror.site_url`` when the HTML site is on and that address is known (a feed
+reader opens links in a browser), otherwise its Markdown page under
+``mirror.base_url`` (what GitHub and its peers render — an ``.html`` file under
+a GitHub ``blob/main`` address would show as source). The entry's id is the
+page's Markdown address, so turning the HTML site on or off does not make every
+entry new. Dates come from
 the store, never from the clock: the same store gives the same bytes.
 """
 
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 
 from newsmirror.config import MirrorConfig
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.files import HOME, HTML_HOME
+from newsmirror.render.files import HOME
 from newsmirror.render.html_site import first_paragraph, html_path
 from newsmirror.render.pages import page_path, share_url
 from newsmirror.render.templating import environment
@@ -48,6 +50,13 @@ def newest_heads(views: list[ChannelView], size: int) -> list[tuple[ArticleHead,
     return heads[:size]
 
 
+def page_link(mirror: MirrorConfig, md_path: str) -> str:
+    """Where a reader opens a page of the mirror: its HTML page on the HTML site, else its Markdown page."""
+    if mirror.html and mirror.site_url:
+        return f"{mirror.site_url}/{html_path(md_path)}"
+    return f"{mirror.base_url}/{md_path}"
+
+
 def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) -> str:
     """The Atom XML of feed.xml; it reads the ``mirror.feed_size`` newest articles' bodies for their summaries."""
     entries: list[FeedEntry] = []
@@ -60,7 +69,7 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
             FeedEntry(
                 title=head.title or "（无标题）",
                 id=share_url(mirror, head.key),
-                link=f"{mirror.base_url}/{html_path(path) if mirror.html else path}",
+                link=page_link(mirror, path),
                 published=rfc3339(head.published),
                 # An article's page changes when it is fetched again.
                 updated=rfc3339(max(head.published, head.fetched)),
@@ -77,7 +86,7 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
             title=mirror.title,
             # The id stays the same when the HTML site is turned on or off; the link is what a browser can show.
             id=f"{mirror.base_url}/{HOME}",
-            home=f"{mirror.base_url}/{HTML_HOME if mirror.html else HOME}",
+            home=page_link(mirror, HOME),
             updated=updated,
             entries=entries,
         )

@@ -1,0 +1,81 @@
+"""Tree helpers every step of extraction shares: parsing, block tags, text keys, removal, copies."""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement
+
+# Control characters (other than tab and line breaks) are not text, and lxml refuses them.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Comments and processing instructions never matter; dropping them while
+# parsing spares every later pass over the tree.
+PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Elements that make a block of their own (text in two of them never runs together).
+BLOCK_TAGS = (
+    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dd", "dt", "blockquote", "table", "tr", "td",
+    "center", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "pre", "font",
+)  # fmt: skip
+# The blocks that hold running text: what trafilatura's output is made of.
+TEXT_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt")
+NO_SPACE = re.compile(r"\s+")
+# The only URL schemes links and images may keep.
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+def parse_html(page: str) -> HtmlElement:
+    """A decoded page → its lxml tree (raises lxml's ParserError or ValueError on non-HTML)."""
+    # lxml refuses str input that carries an XML encoding declaration.
+    if page.lstrip().startswith("<?xml"):
+        page = _XML_DECLARATION.sub("", page)
+    return lxml.html.document_fromstring(page, parser=PARSER)
+
+
+def text_key(element: HtmlElement) -> str:
+    """An element's text without any whitespace: what two copies of a block share."""
+    return "".join(element.text_content().split())
+
+
+@lru_cache(maxsize=512)
+def selector(css: str) -> CSSSelector:
+    """A compiled CSS selector (cached: sites reuse theirs for every article)."""
+    return CSSSelector(css)
+
+
+def drop(element: HtmlElement) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def copy_element(element: HtmlElement) -> HtmlElement:
+    """A detached deep copy of an element, without the text that follows it."""
+    clone = deepcopy(element)
+    clone.tail = None
+    return clone
+
+
+def absolute_url(url: str, base_url: str) -> str | None:
+    """A link or image address made absolute; None when it is no address a reader may follow."""
+    url = url.strip()
+    if not url or url.startswith("#"):
+        return None
+    absolute = urljoin(base_url, url) if base_url else url
+    scheme = urlsplit(absolute).scheme.lower()
+    # Without a base (a saved page with no known address) a relative URL
+    # stays relative: it has no scheme, so it cannot be javascript: either.
+    return absolute if scheme in SAFE_SCHEMES or (not scheme and not base_url) else None

@@ -1,0 +1,220 @@
+"""Article metadata: title, author, date, lead image and JSON-LD body, from the page's markup.
+
+Evidence in order: JSON-LD, OpenGraph and meta tags, the printed byline;
+htmldate is the caller's last resort for the date (see ``dates.htmldate``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from newsmirror.extract.dates import TEXT_DATE, datetime_of, page_zone, parse_date
+
+_ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|Posting", re.I)
+# A byline as pages print it: 作者：林远, 记者：王明, By Jane Doe.
+_TEXT_AUTHOR = re.compile(r"(?:作者|撰稿|撰文|记者|記者)\s*[：:]\s*([\w·]{2,20})|^\s*By\s+([^\n,|·]{3,60})", re.I)
+_AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
+# Elements whose class or id says byline (author, date, source...).
+_BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
+# A byline longer than this is a block of article text, not a byline.
+_BYLINE_LIMIT = 200
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—_·»]\s+|\s*[|｜_]\s*|\s+-\s*|\s*——\s*")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Metadata:
+    """What the page says about its article, beside the body."""
+
+    title: str = ""
+    author: str = ""
+    published: datetime | None = None
+    lead_image: str = ""
+    lead_caption: str = ""
+    body_text: str = ""  # JSON-LD articleBody, when the page gives one
+
+
+def page_metadata(root: HtmlElement, url: str) -> Metadata:
+    """Everything the page's markup says about its article (the date may stay unknown)."""
+    metas = meta_tags(root)
+    articles = _articles(_json_ld(root))
+    article = articles[0] if articles else {}
+    meta = Metadata()
+    meta.title = _name_of(article.get("headline")) or _page_title(root, metas)
+    meta.title = _SPACES.sub(" ", meta.title).strip()
+    meta.author = _name_of(article.get("author")) or metas.get("author", "") or metas.get("article:author", "")
+    if meta.author.startswith("http"):
+        meta.author = ""
+    zone = page_zone(root)
+    meta.published = _declared_date(root, article, metas, zone)
+    if meta.published is None or not meta.author:
+        author, published = _byline(root, zone)
+        meta.author = meta.author or author
+        meta.published = meta.published or published
+    image = _image_of(article.get("image")) or metas.get("og:image", "") or metas.get("twitter:image", "")
+    meta.lead_image = urljoin(url, image) if image else ""
+    meta.lead_caption = metas.get("og:image:alt", "") or metas.get("twitter:image:alt", "")
+    bodies = [a.get("articleBody") for a in articles if isinstance(a.get("articleBody"), str)]
+    meta.body_text = max(bodies, key=len) if bodies else ""
+    return meta
+
+
+def canonical_url(root: HtmlElement) -> str:
+    """The page's own idea of its address, for pages read from a file."""
+    for link in root.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").startswith("http"):
+            return link.get("href").strip()
+    url = meta_tags(root).get("og:url", "")
+    return url if url.startswith("http") else ""
+
+
+def meta_tags(root: HtmlElement) -> dict[str, str]:
+    """<meta property/name=... content=...>, first one of each name wins."""
+    metas: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        content = (meta.get("content") or "").strip()
+        if key and content and key not in metas:
+            metas[key] = content
+    return metas
+
+
+def _json_ld(root: HtmlElement) -> list[dict[str, Any]]:
+    """Every schema.org object on the page, @graph entries flattened."""
+    objects: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            objects.append(node)
+            if "@graph" in node:
+                walk(node["@graph"])
+
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            walk(json.loads(script.text.strip().rstrip(";")))
+        except ValueError:
+            continue
+    return objects
+
+
+def _articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for obj in objects:
+        types = obj.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(isinstance(t, str) and _ARTICLE_TYPES.search(t) for t in types):
+            found.append(obj)
+    return found
+
+
+def _name_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return _name_of(value.get("name", ""))
+    if isinstance(value, list):
+        names = [_name_of(v) for v in value]
+        return ", ".join(n for n in names if n)
+    return ""
+
+
+def _image_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return _image_of(value.get("url") or value.get("contentUrl") or "")
+    if isinstance(value, list) and value:
+        return _image_of(value[0])
+    return ""
+
+
+def _declared_date(root: HtmlElement, article: dict[str, Any], metas: dict[str, str], zone: tzinfo) -> datetime | None:
+    """The publication date the page's metadata or <time> elements declare."""
+    for candidate in (
+        _name_of(article.get("datePublished")),
+        metas.get("article:published_time", ""),
+        metas.get("datepublished", ""),
+        metas.get("pubdate", ""),
+        metas.get("publishdate", ""),
+        metas.get("date", ""),
+        _name_of(article.get("dateCreated")),
+    ):
+        published = parse_date(candidate, zone)
+        if published:
+            return published
+    for time in root.iter("time"):
+        published = parse_date(time.get("datetime") or "", zone)
+        if published:
+            return published
+    return None
+
+
+def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
+    """Author and date from the page's printed byline, for pages without metadata."""
+    author, published = "", None
+    for element in _AUTHOR_LINKS(root):
+        author = author or _SPACES.sub(" ", element.text_content()).strip()
+    for element in root.iter("div", "p", "span", "section", "address", "td"):
+        if published and author:
+            break
+        if not _BYLINE_PLACE.search((element.get("class") or "") + " " + (element.get("id") or "")):
+            continue
+        text = element.text_content()
+        if len(text) > _BYLINE_LIMIT:
+            continue
+        if not author:
+            match = _TEXT_AUTHOR.search(text)
+            if match:
+                author = (match.group(1) or match.group(2) or "").strip()
+        if published is None:
+            match = TEXT_DATE.search(text)
+            stamp = datetime_of(match) if match else None
+            if stamp is not None:
+                published = stamp.replace(tzinfo=zone).astimezone(UTC)
+    return author, published
+
+
+def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
+    for key in ("og:title", "twitter:title"):
+        if metas.get(key):
+            return _without_site_name(metas[key], metas.get("og:site_name", ""))
+    h1s = [h.text_content().strip() for h in root.iter("h1")]
+    h1s = [h for h in h1s if h]
+    if len(h1s) == 1:
+        return h1s[0]
+    title = root.find(".//title")
+    text = title.text_content().strip() if title is not None else ""
+    if not text:
+        return h1s[0] if h1s else ""
+    # "Headline - Site name": a part that is also a heading on the page wins,
+    # else the longest part.
+    parts = [p.strip() for p in _TITLE_SEPARATOR.split(text) if p.strip()]
+    headings = {"".join(h.text_content().split()) for h in root.iter("h1", "h2")}
+    for part in parts:
+        if "".join(part.split()) in headings:
+            return part
+    return max(parts, key=len) if parts else text
+
+
+def _without_site_name(title: str, site_name: str) -> str:
+    """ "Headline | MoreBikes" → "Headline" when the page names its site."""
+    parts = [p.strip() for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+    name = "".join(site_name.split()).lower()
+    if name and len(parts) > 1:
+        kept = [p for p in parts if "".join(p.split()).lower() != name]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept) if len(kept) > 1 else kept[0]
+    return title
