@@ -13,6 +13,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from newsmirror.config import Config, parse_config
+from newsmirror.layout import page_path, qr_path
 from newsmirror.models import Article, ArticleKey
 from newsmirror.render import build
 from newsmirror.store import Store
@@ -105,7 +106,7 @@ def test_every_kept_page_has_its_parts(config: Config, store: Store) -> None:
     assert result.ok, result.errors
     for n in (2, 3, 4):  # keep_per_channel = 3: the newest three
         a = article(n)
-        page = (out / a.key.path).with_suffix(".md").read_text()
+        page = (out / page_path(a.key)).read_text()
         lines = page.splitlines()
         assert lines[0] == f"# {a.title}"
         assert "[首页](../../../README.md)" in lines[2] and "[热点](../../../indexes/hot.md)" in lines[2]
@@ -116,7 +117,7 @@ def test_every_kept_page_has_its_parts(config: Config, store: Store) -> None:
         assert f"<{BASE}/pages/kzg/p9/{a.id}.md>" in page
         assert f"![本文二维码]({a.id}.png)" in page
         assert f"原文地址（需翻墙访问）：<{a.url}>" in page
-        assert (out / a.key.path).with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+        assert (out / qr_path(a.key)).read_bytes().startswith(b"\x89PNG")
         # The mirrors' list, then the counter image close the page.
         assert lines[-3].endswith(
             "[GitLab](<https://gitlab.com/example/mirror>) · [Codeberg](<https://codeberg.org/example/mirror>)"
@@ -125,14 +126,14 @@ def test_every_kept_page_has_its_parts(config: Config, store: Store) -> None:
         # No HTML at all, so nothing for GitHub to strip or show as text.
         assert not re.search(r"<(?!https?://)[a-z/!]", page)
     for n in (0, 1):
-        assert not (out / article(n).key.path).with_suffix(".md").exists()
+        assert not (out / page_path(article(n).key)).exists()
 
 
 def test_without_counter_url_pages_carry_no_counter(tmp_path: Path, store: Store) -> None:
     config = make_config(tmp_path)
     store.save_article(article(1))
     build(config, store)
-    page = (config.output_dir / article(1).key.path).with_suffix(".md").read_text()
+    page = (config.output_dir / page_path(article(1).key)).read_text()
     assert ".gif" not in page and "counter" not in page
 
 
@@ -140,7 +141,7 @@ def test_without_counter_url_pages_carry_no_counter(tmp_path: Path, store: Store
 def test_qr_code_decodes_to_the_page_url(config: Config, store: Store) -> None:
     store.save_article(article(7))
     build(config, store)
-    png = (config.output_dir / article(7).key.path).with_suffix(".png")
+    png = config.output_dir / qr_path(article(7).key)
     decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
     assert decoded.stdout.strip() == f"{BASE}/pages/kzg/p9/{article(7).id}.md"
     assert png.stat().st_size < 2000  # small
@@ -212,8 +213,8 @@ def test_one_new_article_changes_only_what_lists_it(config: Config, store: Store
     after = snapshot(config.output_dir)
 
     changed = {p for p in after if before.get(p) != after[p]}
-    new = article(2).key.path
-    assert changed == {f"{new}.md", f"{new}.png", "indexes/kzg-p9.md", "README.md", "feed.xml"}
+    new = article(2).key
+    assert changed == {page_path(new), qr_path(new), "indexes/kzg-p9.md", "README.md", "feed.xml"}
     assert set(result.written) == changed and result.removed == []
 
 
@@ -224,9 +225,9 @@ def test_retention_drops_old_pages_from_the_tree_not_the_store(config: Config, s
     store.save_article(article(3))
     result = build(config, store)
 
-    oldest = article(0).key.path
-    assert set(result.removed) == {f"{oldest}.md", f"{oldest}.png"}
-    assert not (config.output_dir / f"{oldest}.md").exists()
+    oldest = article(0).key
+    assert set(result.removed) == {page_path(oldest), qr_path(oldest)}
+    assert not (config.output_dir / page_path(oldest)).exists()
     assert store.article(article(0).key) is not None
     assert index_ids(config.output_dir, "kzg-p9.md") == [article(n).id for n in (3, 2, 1)]
 
@@ -261,7 +262,7 @@ def test_only_managed_files_are_touched(tmp_path: Path, store: Store) -> None:
 def test_a_page_deleted_or_edited_by_hand_comes_back(config: Config, store: Store) -> None:
     store.save_article(article(1))
     build(config, store)
-    page = (config.output_dir / article(1).key.path).with_suffix(".md")
+    page = config.output_dir / page_path(article(1).key)
     qr = page.with_suffix(".png")
     original, original_qr = page.read_bytes(), qr.read_bytes()
     page.write_text("vandalised")
@@ -281,11 +282,11 @@ def test_changed_base_url_redraws_qr_codes_and_pages(tmp_path: Path, config: Con
         root=tmp_path,
     )
     result = build(moved, store)
-    key = article(1).key.path
-    assert {f"{key}.md", f"{key}.png"} <= set(result.written)
+    key = article(1).key
+    assert {page_path(key), qr_path(key)} <= set(result.written)
     assert (
         "https://codeberg.org/x/mirror/src/branch/main/pages/kzg/p9/1029401.md"
-        in (moved.output_dir / f"{key}.md").read_text()
+        in (moved.output_dir / page_path(key)).read_text()
     )
 
 
@@ -382,14 +383,14 @@ def test_a_fresh_checkout_with_new_mtimes_is_recognised_and_same_size_edits_are_
     out = config.output_dir
     for path in out.rglob("*"):  # what a clone does to every file
         os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    page = (out / article(1).key.path).with_suffix(".md")
+    page = out / page_path(article(1).key)
     original = page.read_bytes()
     page.write_bytes(b"x" * len(original))  # same size, new content
 
     result = build(config, store)
     assert result.written == [page.relative_to(out).as_posix()]
     assert page.read_bytes() == original
-    assert (out / article(0).key.path).with_suffix(".png").stat().st_mtime_ns == 1_000_000_000
+    assert (out / qr_path(article(0).key)).stat().st_mtime_ns == 1_000_000_000
 
 
 def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> None:

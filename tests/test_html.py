@@ -18,10 +18,11 @@ import lxml.html
 import pytest
 
 from newsmirror.config import Config, parse_config
+from newsmirror.layout import html_path
 from newsmirror.models import Article
 from newsmirror.preview import preview_server
 from newsmirror.render import build
-from newsmirror.render.html_site import first_paragraph, html_path
+from newsmirror.render.html_site import first_paragraph
 from newsmirror.store import Store
 
 BASE = "https://mirror.example.org/news"

@@ -14,8 +14,9 @@ import pytest
 from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.demosite.content import data_dir
-from newsmirror.image_fetch import IMAGE_LINK, image_urls, sniff
-from newsmirror.models import Article, ArticleKey, RunSummary, article_id
+from newsmirror.image_fetch import image_urls, sniff
+from newsmirror.layout import page_path
+from newsmirror.models import IMAGE_LINK, Article, ArticleKey, RunSummary, article_id
 from newsmirror.render import build
 from newsmirror.render.image_copies import localize_images
 from newsmirror.store import Store
@@ -53,7 +54,7 @@ def run_sync(config: Config, store: Store, *sites: str) -> tuple[RunSummary, lis
 
 
 def page_file(config: Config, url: str, site: str, channel: str) -> Path:
-    return config.output_dir / f"{ArticleKey(site, channel, article_id(url)).path}.md"
+    return config.output_dir / page_path(ArticleKey(site, channel, article_id(url)))
 
 
 def local_name(data: bytes) -> str:

@@ -20,12 +20,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsmirror.config_messages import describe_errors, example_warnings
+from newsmirror.layout import SITE_ID
 
 DEFAULT_CONFIG = "newsmirror.toml"
-
-# Ids become path components (pages/<site>/<channel>/<id>.md), so they are
-# restricted to characters that are safe in every file system and URL.
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 # A span of time: a number and a unit, minutes to weeks ("30m", "12h", "1d", "2w").
@@ -87,7 +84,8 @@ ProxyUrl = Annotated[str, _url_checker(("http", "https", "socks5", "socks5h"), "
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    # Ids become path components of the output tree (see layout), so only safe characters.
+    if not SITE_ID.match(value):
         raise ValueError(
             f'"{value}" is not a valid id: use 1-64 lowercase letters, digits, "-" or "_", '
             "starting with a letter or digit"

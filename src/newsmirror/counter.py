@@ -52,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from newsmirror.layout import counter_key
 from newsmirror.models import ArticleKey
 from newsmirror.store import Store, StoreError
 
@@ -77,9 +78,6 @@ NO_STORE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-# /v/<site>/<channel>/<id>.gif, checked on the raw request path (nothing percent-decoded) before any
-# lookup. Ids are [a-z0-9_-]; the match only selects a key for a set lookup — no path is ever built.
-_VIEW_PATH = re.compile(rb"/v/([a-z0-9][a-z0-9_-]{0,63})/([a-z0-9][a-z0-9_-]{0,63})/([a-z0-9][a-z0-9_-]{0,127})\.gif")
 _MAX_PATH = 300
 
 _IPV4 = r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])"
@@ -147,12 +145,9 @@ class ViewTally:
         """Count a request for ``raw_path`` from ``client``; True if it was counted as a new view."""
         if len(raw_path) > _MAX_PATH:
             return False
-        match = _VIEW_PATH.fullmatch(raw_path)
-        if not match:
-            return False
-        site, channel, article = (part.decode("ascii") for part in match.groups())
-        key = ArticleKey(site, channel, article)
-        if key not in self.known:
+        # The raw path (nothing percent-decoded) names an article for a set lookup, never a file.
+        key = counter_key(raw_path)
+        if key is None or key not in self.known:
             return False
         day_number = int(self._wallclock() // 86400)
         if day_number != self._day_number:

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Callable, Iterable
 
 from newsmirror.http import FetchError, HttpClient
+from newsmirror.models import IMAGE_LINK
 from newsmirror.store import Store
-
-# How markdown.py writes an image: ![alt](url), the URL without spaces or ")".
-IMAGE_LINK = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<url>https?://[^)\s]+)\)")
 
 # A failing image is tried by this many syncs, then left as a link to the original.
 MAX_ATTEMPTS = 3

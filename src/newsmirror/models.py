@@ -15,11 +15,6 @@ class ArticleKey:
     channel: str
     id: str
 
-    @property
-    def path(self) -> str:
-        """The article's path in the output tree, without extension."""
-        return f"pages/{self.site}/{self.channel}/{self.id}"
-
 
 @dataclass(slots=True)
 class Article:
@@ -76,6 +71,11 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         return self.feeds_failed == 0 and self.failed == 0
+
+
+# How an article's Markdown shows an image: ![alt](url), the URL without spaces or ")". Extraction
+# writes it; sync finds the images to fetch by it and render points it at the mirror's copies.
+IMAGE_LINK = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<url>https?://[^)\s]+)\)")
 
 
 def sha1_hex(text: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
-from newsmirror.render.files import HOME, HTML_HOME
+from newsmirror.layout import HOME, HTML_HOME
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsmirror.config import Config, RemoteConfig
+from newsmirror.layout import TEMP_PATTERN, is_article_page
 
 # A first push of a large mirror over a slow link takes minutes.
 PUSH_TIMEOUT = 600.0
@@ -31,8 +32,6 @@ FALLBACK_EMAIL = "newsmirror@localhost"
 # Without /proc we cannot see whether a git process is running in the tree;
 # then only a lock file this old is taken for a leftover of a killed git.
 STALE_LOCK_AGE = 3600.0
-# The build writes each file as a temporary file, then renames it (render/files.py).
-BUILD_TEMP_FILES = ".tmp-newsmirror-*"
 
 # Variables that would point git at another repository than the output tree.
 _REPO_VARIABLES = (
@@ -233,10 +232,10 @@ def _exclude_build_leftovers(tree: Path) -> None:
     """Never commit the temporary files a killed build leaves behind."""
     exclude = tree / ".git" / "info" / "exclude"
     lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
-    if BUILD_TEMP_FILES not in lines:
+    if TEMP_PATTERN not in lines:
         exclude.parent.mkdir(parents=True, exist_ok=True)
         temp = exclude.with_name("exclude.newsmirror-tmp")
-        temp.write_text("\n".join([*lines, BUILD_TEMP_FILES, ""]), encoding="utf-8")
+        temp.write_text("\n".join([*lines, TEMP_PATTERN, ""]), encoding="utf-8")
         os.replace(temp, exclude)
 
 
@@ -262,7 +261,7 @@ def _count_changes(git: _Git) -> dict[str, int]:
     counts = {"added": 0, "updated": 0, "removed": 0, "other": 0}
     fields = git.run("diff", "--cached", "--name-status", "--no-renames", "-z").split("\0")
     for status, path in zip(fields[0::2], fields[1::2], strict=False):
-        if not (path.startswith("pages/") and path.endswith(".md")):
+        if not is_article_page(path):
             counts["other"] += 1
         elif status == "A":
             counts["added"] += 1

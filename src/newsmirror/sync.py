@@ -21,6 +21,7 @@ from newsmirror.extract import ExtractionError, SiteRules, extract_article, extr
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_fetch import MAX_ATTEMPTS, ImageFetcher, image_urls
+from newsmirror.layout import article_label, channel_label
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, article_id, utcnow
 from newsmirror.store import Store
 
@@ -101,7 +102,7 @@ class Syncer:
         return message
 
     async def channel(self, site: SiteConfig, channel: ChannelConfig) -> None:
-        label = f"{site.id}/{channel.id}"
+        label = channel_label(site.id, channel.id)
         source = channel.feed or channel.listing or ""
         previous = self.store.feed_state(site.id, channel.id)
         conditional = previous is not None and previous.ok and previous.url == source
@@ -174,7 +175,7 @@ class Syncer:
         self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
     ) -> ArticleOutcome:
         key = article_id(item.link)
-        label = f"{site.id}/{channel.id}/{key}"
+        label = article_label(ArticleKey(site.id, channel.id, key))
         policy = self.config.mirror.outbound_links
         loop = asyncio.get_running_loop()
         try:
@@ -239,7 +240,7 @@ class Syncer:
         todo = [
             (url, key) for url, key in self.store.images_to_retry(MAX_ATTEMPTS) if (key.site, key.channel) in channels
         ]
-        await asyncio.gather(*(self.images.fetch(f"{k.site}/{k.channel}/{k.id}", [url]) for url, k in todo))
+        await asyncio.gather(*(self.images.fetch(article_label(k), [url]) for url, k in todo))
 
 
 async def sync(

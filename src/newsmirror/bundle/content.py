@@ -14,16 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from newsmirror import layout
 from newsmirror.config import Config
-from newsmirror.image_fetch import IMAGE_LINK
-from newsmirror.models import Article, ArticleKey
+from newsmirror.models import IMAGE_LINK, Article, ArticleKey
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.home import render_home
-from newsmirror.render.hot import HOT_PATH, HotEntry, hot_entries, hot_since, render_hot
-from newsmirror.render.image_copies import image_path, stored_image_files
+from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
+from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
-from newsmirror.render.pages import ROOT as PAGE_ROOT
-from newsmirror.render.pages import render_page, share_url
+from newsmirror.render.pages import render_page
 from newsmirror.render.templating import render_template
 from newsmirror.store import Store
 
@@ -69,7 +68,9 @@ class OfflineMirror:
             parts.append(f"{view.slug} {view.site.name} {view.name}")
             for h in view.heads:
                 files = " ".join(f"{u}={n}" for u, n in self.images.get(h.key, {}).items())
-                parts.append(f"{h.key.path} {h.content_hash} {h.title} {h.author} {h.published} {h.fetched} {files}")
+                parts.append(
+                    f"{layout.page_path(h.key)} {h.content_hash} {h.title} {h.author} {h.published} {h.fetched} {files}"
+                )
         return "\n".join(parts)
 
     def articles(self, view: ChannelView | None = None) -> Iterator[OfflineArticle]:
@@ -96,7 +97,8 @@ class OfflineMirror:
 
     def site_page(self, item: OfflineArticle) -> str:
         """The article's page as the mirror shows it, without QR code or counter (pages/<site>/<channel>/<id>.md)."""
-        refs = {name: f"{PAGE_ROOT}{image_path(name)}" for name in item.images.values()}
+        root = layout.root(layout.page_path(item.article.key))
+        refs = {name: f"{root}{layout.image_path(name)}" for name in item.images.values()}
         article = replace(item.article, markdown=_offline_images(item.article.markdown, item.images, refs))
         return render_page(article, item.view, self.config.mirror, {}, qr=False)
 
@@ -106,8 +108,8 @@ class OfflineMirror:
         pages: dict[str, str] = {}
         for view in self.views:
             pages.update(render_indexes(view, mirror))
-        pages[HOT_PATH] = render_hot(self.hot, mirror)
-        pages["README.md"] = render_home(self.config, self.views, self.hot, defaultdict(str), self.updated)
+        pages[layout.HOT] = render_hot(self.hot, mirror)
+        pages[layout.HOME] = render_home(self.config, self.views, self.hot, defaultdict(str), self.updated)
         return pages
 
     def standalone(self, item: OfflineArticle, image_ref: dict[str, str]) -> str:
@@ -121,7 +123,7 @@ class OfflineMirror:
             site_name=item.view.site.name,
             channel=item.view,
             body=body or "（正文为空）",
-            share_url=share_url(self.config.mirror, article.key),
+            share_url=layout.share_url(self.config.mirror.base_url, article.key),
         )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC
 
 from ebooklib import epub
 
+from newsmirror import layout
 from newsmirror.bundle.content import IMAGE_TYPES, OfflineMirror
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.html_site import markdown_parser
@@ -36,7 +37,7 @@ def channel_epub(copy: OfflineMirror, view: ChannelView) -> bytes:
     """The EPUB of one channel of ``copy``."""
     mirror = copy.config.mirror
     book = epub.EpubBook()
-    book.set_identifier(f"{mirror.base_url}/indexes/{view.index}")
+    book.set_identifier(layout.url(mirror.base_url, view.index_path()))
     book.set_title(f"{view.site.name} · {view.name}")
     book.set_language("zh")
     book.add_author(view.site.name)

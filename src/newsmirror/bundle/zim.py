@@ -22,9 +22,8 @@ from pathlib import Path
 from libzim.writer import Creator, Hint, Item, StringProvider
 
 from newsmirror.bundle.content import IMAGE_TYPES, OfflineMirror
-from newsmirror.render.html_site import html_path, to_html
-from newsmirror.render.image_copies import image_path
-from newsmirror.render.pages import page_path
+from newsmirror.layout import HOME, html_path, image_path, page_path
+from newsmirror.render.html_site import to_html
 
 # ISO 639-3, as ZIM metadata wants it: the mirror is for Chinese readers.
 LANGUAGE = "zho"
@@ -73,7 +72,7 @@ def zim_bytes(copy: OfflineMirror) -> bytes:
         temp = Path(folder) / "mirror.zim"
         # One worker: the order clusters are written in must not depend on thread timing.
         with Creator(str(temp)).config_verbose(False).config_indexing(True, LANGUAGE).config_nbworkers(1) as creator:
-            creator.set_mainpath(html_path("README.md"))
+            creator.set_mainpath(html_path(HOME))
             for path, markdown in sorted(copy.lists().items()):
                 page = html_path(path)
                 creator.add_item(

@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmirror.config import Config
+from newsmirror.layout import FEED, HOME, HOT, article_label, html_path, image_path, page_path, qr_path, share_url
 from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.feed import render_feed
-from newsmirror.render.files import FEED, HOME, OutputTree, UnsafePathError
+from newsmirror.render.files import OutputTree, UnsafePathError
 from newsmirror.render.home import render_home
-from newsmirror.render.hot import HOT_PATH, hot_entries, hot_since, render_hot
-from newsmirror.render.html_site import html_path, to_html
-from newsmirror.render.image_copies import image_path, stored_image_files
+from newsmirror.render.hot import hot_entries, hot_since, render_hot
+from newsmirror.render.html_site import to_html
+from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
-from newsmirror.render.pages import page_inputs, page_path, qr_path, render_page, settings_fingerprint, share_url
+from newsmirror.render.pages import page_inputs, render_page, settings_fingerprint
 from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.store import BuiltFile, Store, StoreError
@@ -106,7 +107,7 @@ class _Build:
         self.result = BuildResult()
         self.manifest = store.build_manifest(str(tree.root))
         self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
-        self.wanted: set[str] = {HOME, HOT_PATH, FEED}  # every file the tree should hold
+        self.wanted: set[str] = {HOME, HOT, FEED}  # every file the tree should hold
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
 
@@ -148,7 +149,7 @@ class _Build:
         for view in views:
             for head in view.heads:
                 page = _Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
-                url = share_url(self.config.mirror, head.key)
+                url = share_url(self.config.mirror.base_url, head.key)
                 qr = _Job(qr_path(head.key), qr_inputs(url))
                 self.wanted.update((page.path, qr.path))
                 self.stamps[page.path] = page.inputs[:8]
@@ -194,7 +195,7 @@ class _Build:
                 article = self.store.article(key)
                 if article is not None:  # None: deleted since the heads were read
                     page = render_page(article, view, self.config.mirror, images.get(key, {}))
-                    self.put(job, page.encode(), f"article {key.site}/{key.channel}/{key.id}")
+                    self.put(job, page.encode(), f"article {article_label(key)}")
                 if done % 100 == 0 or done == len(pages):
                     self.report("pages", done, len(pages))
             drawn = 0
@@ -219,7 +220,7 @@ class _Build:
         hot = []
         if reference:
             hot = hot_entries(self.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
-        rendered[HOT_PATH] = render_hot(hot, mirror)
+        rendered[HOT] = render_hot(hot, mirror)
         self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
         rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest)
         self.wanted.update(rendered)

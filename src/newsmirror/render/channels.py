@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from newsmirror import layout
 from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.store import ArticleHead, Store
-
-# What models.article_id produces; a stored id outside this (a hand-edited or
-# hostile store) is refused, never used as a file name.
-_SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 
 
 @dataclass(slots=True)
@@ -26,34 +22,39 @@ class ChannelView:
 
     @property
     def slug(self) -> str:
-        """The index file's stem: indexes/<site>-<channel>.md."""
-        return f"{self.site.id}-{self.channel.id}"
+        """The stem of the channel's file names (its index, an offline copy of it)."""
+        return layout.index_stem(self.site.id, self.channel.id)
 
     @property
-    def index(self) -> str:
-        return f"{self.slug}.md"
+    def label(self) -> str:
+        return layout.channel_label(self.site.id, self.channel.id)
+
+    def index_path(self, number: int = 1) -> str:
+        """Page ``number`` of the channel's index."""
+        return layout.index_path(self.site.id, self.channel.id, number)
 
 
 def kept_channels(config: Config, store: Store, errors: list[str]) -> list[ChannelView]:
     """Every configured channel with its newest ``keep_per_channel`` articles that can be rendered."""
     views: list[ChannelView] = []
-    slugs: dict[str, str] = {}
+    indexes: dict[str, str] = {}  # index path → the channel that has it
     for site in config.sites:
         for channel in site.channels:
             view = ChannelView(site, channel)
-            if view.slug in slugs:
+            index = view.index_path()
+            if index in indexes:
                 errors.append(
-                    f"channel {site.id}/{channel.id}: its index name {view.index} is taken by channel "
-                    f"{slugs[view.slug]}; rename one of the ids in the config"
+                    f"channel {view.label}: its index name {index.rsplit('/', 1)[-1]} is taken by channel "
+                    f"{indexes[index]}; rename one of the ids in the config"
                 )
                 continue
-            slugs[view.slug] = f"{site.id}/{channel.id}"
+            indexes[index] = view.label
             for head in store.article_heads(site.id, channel.id, config.mirror.keep_per_channel):
-                if _SAFE_ID.match(head.key.id):
+                # A stored id outside what models.article_id makes (a hand-edited or hostile store) is
+                # refused, never used as a file name.
+                if layout.ARTICLE_ID.match(head.key.id):
                     view.heads.append(head)
                 else:
-                    errors.append(
-                        f"article {site.id}/{channel.id}/{head.key.id!r}: id is not a safe file name; skipped"
-                    )
+                    errors.append(f"article {view.label}/{head.key.id!r}: id is not a safe file name; skipped")
             views.append(view)
     return views

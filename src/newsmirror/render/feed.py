@@ -1,4 +1,4 @@
-"""The mirror's Atom feed: feed.xml at the top of the output tree, the newest ``mirror.feed_size`` articles.
+"""The mirror's Atom feed (``layout.FEED``), the newest ``mirror.feed_size`` articles.
 
 Every entry links to the article's page in the mirror: its HTML page under
 ``mirror.site_url`` when the HTML site is on and that address is known (a feed
@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.files import HOME
-from newsmirror.render.html_site import first_paragraph, html_path
-from newsmirror.render.pages import page_path, share_url
+from newsmirror.render.html_site import first_paragraph
 from newsmirror.render.templating import environment
 from newsmirror.store import ArticleHead, Store
 
@@ -53,8 +52,8 @@ def newest_heads(views: list[ChannelView], size: int) -> list[tuple[ArticleHead,
 def page_link(mirror: MirrorConfig, md_path: str) -> str:
     """Where a reader opens a page of the mirror: its HTML page on the HTML site, else its Markdown page."""
     if mirror.html and mirror.site_url:
-        return f"{mirror.site_url}/{html_path(md_path)}"
-    return f"{mirror.base_url}/{md_path}"
+        return layout.url(mirror.site_url, layout.html_path(md_path))
+    return layout.url(mirror.base_url, md_path)
 
 
 def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) -> str:
@@ -64,11 +63,11 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
         article = store.article(head.key)
         if article is None:  # deleted since the heads were read
             continue
-        path = page_path(head.key)
+        path = layout.page_path(head.key)
         entries.append(
             FeedEntry(
                 title=head.title or "（无标题）",
-                id=share_url(mirror, head.key),
+                id=layout.share_url(mirror.base_url, head.key),
                 link=page_link(mirror, path),
                 published=rfc3339(head.published),
                 # An article's page changes when it is fetched again.
@@ -85,8 +84,8 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
         .render(
             title=mirror.title,
             # The id stays the same when the HTML site is turned on or off; the link is what a browser can show.
-            id=f"{mirror.base_url}/{HOME}",
-            home=page_link(mirror, HOME),
+            id=layout.url(mirror.base_url, layout.HOME),
+            home=page_link(mirror, layout.HOME),
             updated=updated,
             entries=entries,
         )

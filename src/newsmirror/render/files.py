@@ -8,20 +8,9 @@ a LICENSE, a CNAME) is never read, written or deleted.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-MANAGED_DIRS = ("pages", "indexes", "images")
-HOME = "README.md"
-# The files the build owns at the top of the tree: the home page, its HTML sibling, the feed.
-HTML_HOME = "index.html"
-FEED = "feed.xml"
-ROOT_FILES = (HOME, HTML_HOME, FEED)
-# Every component of a managed path: what ids, page numbers and extensions
-# produce. No leading dot, so no "..", no ".git", no hidden files.
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,150}$")
-_MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")  # images/ holds png, jpg, gif, webp
-_TEMP_MARK = ".tmp-newsmirror-"
+from newsmirror.layout import MANAGED_DIRS, MANAGED_SUFFIXES, ROOT_FILES, SAFE_SEGMENT, TEMP_MARK
 
 
 class UnsafePathError(ValueError):
@@ -44,7 +33,7 @@ class OutputTree:
     def _absolute(self, rel: str) -> str:
         parts = rel.split("/")
         if rel not in ROOT_FILES and (
-            len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(_SEGMENT.match(p) for p in parts[1:])
+            len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(SAFE_SEGMENT.match(p) for p in parts[1:])
         ):
             raise UnsafePathError(f"{rel!r} is not a path the build manages")
         return os.path.join(self._root, rel)
@@ -81,7 +70,7 @@ class OutputTree:
         if self.read(rel) == data:
             return False
         self._ensure_dir(target.parent)
-        temp = target.with_name(f"{_TEMP_MARK}{os.getpid()}-{target.name}")
+        temp = target.with_name(f"{TEMP_MARK}{os.getpid()}-{target.name}")
         try:
             with open(temp, "wb") as handle:
                 handle.write(data)
@@ -100,15 +89,13 @@ class OutputTree:
                 continue
             for folder, _dirs, files in os.walk(top):  # does not follow symlinked folders
                 prefix = Path(folder).relative_to(self.root).as_posix()
-                found.update(
-                    f"{prefix}/{f}" for f in files if f.endswith(_MANAGED_SUFFIXES) or f.startswith(_TEMP_MARK)
-                )
+                found.update(f"{prefix}/{f}" for f in files if f.endswith(MANAGED_SUFFIXES) or f.startswith(TEMP_MARK))
         return found
 
     def remove(self, rel: str) -> None:
         """Delete a managed file (or a leftover temporary file of a killed build) and any folder it leaves empty."""
         parts = rel.split("/")
-        if parts[-1].startswith(_TEMP_MARK):
+        if parts[-1].startswith(TEMP_MARK):
             target = self.path("/".join([*parts[:-1], "x"])).with_name(parts[-1])
         else:
             target = self.path(rel)

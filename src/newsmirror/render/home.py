@@ -1,14 +1,14 @@
-"""The home page: README.md at the top of the output tree."""
+"""The home page (``layout.HOME``): every site, its channels, latest headlines, most read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsmirror import layout
 from newsmirror.config import Config
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.hot import HOT_PATH, HotEntry
-from newsmirror.render.pages import page_path
+from newsmirror.render.hot import HotEntry
 from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
 
@@ -43,7 +43,7 @@ def render_home(
     mirror = config.mirror
 
     def link(path: str) -> str:
-        return busted(path, stamps[path], mirror.cache_bust)
+        return busted(layout.link(layout.HOME, path), stamps[path], mirror.cache_bust)
 
     sites = []
     for site in config.sites:
@@ -55,9 +55,9 @@ def render_home(
         sites.append(
             {
                 "name": site.name,
-                "channels": [Link(v.name, link(f"indexes/{v.index}")) for v in site_views],
+                "channels": [Link(v.name, link(v.index_path())) for v in site_views],
                 "headlines": [
-                    Link(h.title, link(page_path(h.key)), h.published, v.name)
+                    Link(h.title, link(layout.page_path(h.key)), h.published, v.name)
                     for h, v in heads[: mirror.home_headlines]
                 ],
             }
@@ -67,7 +67,7 @@ def render_home(
         title=mirror.title,
         updated=updated,
         sites=sites,
-        hot=[Link(e.title, link(page_path(e.key)), views=e.views) for e in hot[:HOME_HOT]],
-        hot_link=link(HOT_PATH),
+        hot=[Link(e.title, link(layout.page_path(e.key)), views=e.views) for e in hot[:HOME_HOT]],
+        hot_link=link(layout.HOT),
         mirrors=mirror.mirrors,
     )

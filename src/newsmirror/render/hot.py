@@ -1,17 +1,16 @@
-"""The most-read list: indexes/hot.md, from the view counts the counter stores."""
+"""The most-read list (``layout.HOT``), from the view counts the counter stores."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import ArticleKey
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.templating import render_template
 from newsmirror.store import Store
-
-HOT_PATH = "indexes/hot.md"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +35,6 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
 
 
 def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
-    return render_template("hot.md.j2", entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors)
+    return render_template(
+        "hot.md.j2", root=layout.root(layout.HOT), entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors
+    )

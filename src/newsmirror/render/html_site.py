@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from newsmirror.render.files import FEED, HOME, HTML_HOME
+from newsmirror import layout
 from newsmirror.render.templating import environment, plain_text
 
 # Blocks of an article read for its first paragraph before reading all of it.
@@ -28,13 +28,6 @@ _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 
 # What a page of the site may load: its own images (and data: ones), its inline style; never a script.
 CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
-
-
-def html_path(md_path: str) -> str:
-    """The HTML sibling of a managed Markdown file: README.md → index.html, x.md → x.html."""
-    if md_path == HOME:
-        return HTML_HOME
-    return md_path.removesuffix(".md") + ".html"
 
 
 @cache
@@ -50,7 +43,7 @@ def _page_link(href: str) -> str:
     if parts.scheme or parts.netloc or not parts.path.endswith(".md") or href.startswith("/"):
         return href
     folder, _, name = parts.path.rpartition("/")
-    name = HTML_HOME if name == HOME else name.removesuffix(".md") + ".html"
+    name = layout.html_path(name)
     path = f"{folder}/{name}" if folder else name
     return path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
@@ -94,8 +87,8 @@ def to_html(
         .render(
             lang=lang or page_language(title),
             title=plain_text(title) or mirror_title,
-            root="../" * path.count("/"),
-            feed=FEED if feed else None,
+            root=layout.root(path),
+            feed=layout.FEED if feed else None,
             csp=csp,
             feed_title=mirror_title,
             body=body,

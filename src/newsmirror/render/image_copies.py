@@ -1,4 +1,4 @@
-"""Article images copied into the mirror: images/<sha1>.<ext>, and pages that show them from there.
+"""Article images copied into the mirror (``layout.image_path``), and pages that show them from there.
 
 With ``mirror.images = "copy"`` every image the store holds for a kept page is
 written once under its content hash, and the page's Markdown points at it by a
@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import re
 
-from newsmirror.image_fetch import IMAGE_LINK
-from newsmirror.models import ArticleKey
+from newsmirror.layout import image_path
+from newsmirror.models import IMAGE_LINK, ArticleKey
 from newsmirror.store import Store
 
-IMAGES_DIR = "images"
 # What sync stores (SHA-1 hex and a sniffed extension); anything else in the
 # store (hand-edited or hostile) is refused, never used as a file name.
 _SAFE_NAME = re.compile(r"^[0-9a-f]{40}\.(?:png|jpg|gif|webp)$")
-
-
-def image_path(name: str) -> str:
-    """The output path of a stored image file ``<sha1>.<ext>``."""
-    return f"{IMAGES_DIR}/{name}"
 
 
 def stored_image_files(store: Store, errors: list[str]) -> dict[ArticleKey, dict[str, str]]:

@@ -1,35 +1,14 @@
-"""Article pages: pages/<site>/<channel>/<id>.md."""
+"""Article pages (where they go: ``layout.page_path``)."""
 
 from __future__ import annotations
 
+from newsmirror import layout
 from newsmirror.config import MirrorConfig
-from newsmirror.models import Article, ArticleKey, sha1_hex
+from newsmirror.models import Article, sha1_hex
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.image_copies import images_fingerprint, localize_images
 from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
-
-# From pages/<site>/<channel>/ back to the top of the tree.
-ROOT = "../../../"
-
-
-def page_path(key: ArticleKey) -> str:
-    return f"{key.path}.md"
-
-
-def qr_path(key: ArticleKey) -> str:
-    return f"{key.path}.png"
-
-
-def share_url(mirror: MirrorConfig, key: ArticleKey) -> str:
-    """The page's address in the mirror: what the share text and the QR code carry."""
-    return f"{mirror.base_url}/{page_path(key)}"
-
-
-def counter_image(mirror: MirrorConfig, key: ArticleKey) -> str | None:
-    if not mirror.counter_url:
-        return None
-    return f"{mirror.counter_url.rstrip('/')}/v/{key.site}/{key.channel}/{key.id}.gif"
 
 
 def settings_fingerprint(mirror: MirrorConfig, code: str) -> str:
@@ -59,15 +38,17 @@ def render_page(
     article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str], *, qr: bool = True
 ) -> str:
     """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them)."""
+    key = article.key
+    root = layout.root(layout.page_path(key))
     return render_template(
         "page.md.j2",
         article=article,
         site_name=view.site.name,
         channel=view,
-        root=ROOT,
-        body=localize_images(article.markdown.strip(), images, ROOT) or "（正文为空）",
-        share_url=share_url(mirror, article.key),
-        qr_name=f"{article.id}.png" if qr else "",
+        root=root,
+        body=localize_images(article.markdown.strip(), images, root) or "（正文为空）",
+        share_url=layout.share_url(mirror.base_url, key),
+        qr_name=layout.qr_link(key) if qr else "",
         mirrors=mirror.mirrors,
-        counter=counter_image(mirror, article.key),
+        counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
     )

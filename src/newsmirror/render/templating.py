@@ -18,6 +18,8 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from newsmirror import layout
+
 # Characters that start Markdown syntax inside a line. Backslash escapes are
 # part of CommonMark, so GitHub shows the character and plain text stays legible.
 _MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]<>#|~])")
@@ -73,6 +75,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(md=md, autolink=autolink, href=href, day=day, minute=minute, plain=plain_text)
+    # Where pages link to: the layout's, never spelled out in a template.
+    env.filters.update(page_path=layout.page_path)
+    env.globals.update(HOME=layout.HOME, HOT=layout.HOT, FEED=layout.FEED)
     return env
 
 
