@@ -130,6 +130,8 @@ class MirrorConfig(_Model):
     # "link": pages keep the images' original URLs (unreachable behind a firewall).
     images: Literal["copy", "link"] = "copy"
     image_max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    # Also write indexes/health.md: which sources are current, for readers and co-operators.
+    health_page: bool = False
     squash_history: bool = False
     branch: str = "main"
     # Offline bundles kept in offline/ of the tree, each replacing the previous one: "zim", "epub".

@@ -6,6 +6,7 @@ This is the one module that knows the shape of the output tree::
     feed.xml                          the Atom feed
     indexes/<site>-<channel>.md       a channel's index, then <site>-<channel>.2.md, .3.md… for older pages
     indexes/hot.md                    most read
+    indexes/health.md                 which sources are current (mirror.health_page)
     pages/<site>/<channel>/<id>.md    one article, its QR code <id>.png beside it
     images/<sha1>.<ext>               article images copied into the mirror
 
@@ -32,6 +33,7 @@ FEED = "feed.xml"
 # The files the build owns at the top of the tree.
 ROOT_FILES = (HOME, HTML_HOME, FEED)
 HOT = f"{INDEXES_DIR}/hot.md"
+HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_page)
 # What the files under the managed folders may end with (images/ holds png, jpg, gif, webp).
 MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
 

@@ -55,6 +55,22 @@ class FeedState:
     checked_at: datetime | None = None
     ok: bool = True
     error: str = ""
+    # Kept by the store as checks are saved (see Store.save_feed_state); read-only here.
+    last_success: datetime | None = None
+    failures: int = 0  # failed checks in a row since the last success
+    last_error: str = ""  # kept after the feed recovers
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One entry of the run log: a sync and what it did."""
+
+    id: int
+    command: str
+    started: datetime
+    finished: datetime | None  # None: still going, or killed
+    summary: RunSummary | None
 
 
 @dataclass(slots=True)

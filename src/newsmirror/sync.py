@@ -13,6 +13,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -113,6 +114,8 @@ class Syncer:
                 last_modified=previous.last_modified if conditional and previous else "",
             )
             if response.not_modified:
+                if previous is not None:  # a 304 is a success too: `status` counts the feed as current
+                    self.store.save_feed_state(replace(previous, checked_at=utcnow()))
                 self.summary.feeds_unchanged += 1
                 self.progress.feed(label, "unchanged")
                 return

@@ -21,11 +21,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmirror.config import Config
-from newsmirror.layout import FEED, HOME, HOT, article_label, html_path, image_path, page_path, qr_path, share_url
+from newsmirror.layout import (
+    FEED,
+    HEALTH,
+    HOME,
+    HOT,
+    article_label,
+    html_path,
+    image_path,
+    page_path,
+    qr_path,
+    share_url,
+)
 from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.feed import render_feed
 from newsmirror.render.files import OutputTree, UnsafePathError
+from newsmirror.render.health import render_health
 from newsmirror.render.home import render_home
 from newsmirror.render.hot import hot_entries, hot_since, render_hot
 from newsmirror.render.html_site import to_html
@@ -221,6 +233,8 @@ class _Build:
         if reference:
             hot = hot_entries(self.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
         rendered[HOT] = render_hot(hot, mirror)
+        if mirror.health_page:
+            rendered[HEALTH] = render_health(self.config, self.store, newest)
         self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
         rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest)
         self.wanted.update(rendered)

@@ -69,5 +69,6 @@ def render_home(
         sites=sites,
         hot=[Link(e.title, link(layout.page_path(e.key)), views=e.views) for e in hot[:HOME_HOT]],
         hot_link=link(layout.HOT),
+        health_link=link(layout.HEALTH) if mirror.health_page else None,
         mirrors=mirror.mirrors,
     )

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
+from newsmirror.models import Article, ArticleKey, FeedState, RunRecord, RunSummary, utcnow
 from newsmirror.store.migrations import LATEST, MIGRATIONS
 
 SaveResult = Literal["new", "updated", "unchanged"]
@@ -52,6 +52,36 @@ def _article(row: sqlite3.Row) -> Article:
         content_hash=row["content_hash"],
         feed_hash=row["feed_hash"],
     )
+
+
+def _when(text: str | None) -> datetime | None:
+    return _parse_iso(text) if text else None
+
+
+def _feed_state(row: sqlite3.Row) -> FeedState:
+    return FeedState(
+        site=row["site"],
+        channel=row["channel"],
+        url=row["url"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        checked_at=_when(row["checked_at"]),
+        ok=bool(row["ok"]),
+        error=row["error"],
+        last_success=_when(row["last_success"]),
+        failures=row["failures"],
+        last_error=row["last_error"],
+        last_error_at=_when(row["last_error_at"]),
+    )
+
+
+def _run_summary(text: str) -> RunSummary | None:
+    """A run's summary as saved by ``finish_run``; None if it cannot be read (e.g. written by another release)."""
+    try:
+        data = json.loads(text)
+        return RunSummary(**{k: v for k, v in data.items() if k in RunSummary.__dataclass_fields__})
+    except (ValueError, TypeError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,33 +325,41 @@ class Store:
 
     def feed_state(self, site: str, channel: str) -> FeedState | None:
         row = self._db.execute("SELECT * FROM feed_state WHERE site = ? AND channel = ?", (site, channel)).fetchone()
-        if not row:
-            return None
-        return FeedState(
-            site=row["site"],
-            channel=row["channel"],
-            url=row["url"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            checked_at=_parse_iso(row["checked_at"]) if row["checked_at"] else None,
-            ok=bool(row["ok"]),
-            error=row["error"],
-        )
+        return _feed_state(row) if row else None
+
+    def feed_states(self) -> list[FeedState]:
+        """The state of every feed ever checked, by site and channel."""
+        return [_feed_state(row) for row in self._db.execute("SELECT * FROM feed_state ORDER BY site, channel")]
 
     def save_feed_state(self, state: FeedState) -> None:
+        """Save one check of a feed. A check that is ``ok`` is the feed's last success and
+        ends its run of failures; one that is not counts one more failure in a row and
+        becomes its last error (which outlives the recovery, for `status`)."""
+        checked = _iso(state.checked_at or utcnow())
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO feed_state (site, channel, url, etag, last_modified, checked_at, ok, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feed_state (site, channel, url, etag, last_modified, checked_at, ok, error,"
+                " last_success, failures, last_error, last_error_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, channel) DO UPDATE SET url = excluded.url, etag = excluded.etag,"
+                " last_modified = excluded.last_modified, checked_at = excluded.checked_at, ok = excluded.ok,"
+                " error = excluded.error,"
+                " last_success = CASE WHEN excluded.ok THEN excluded.checked_at ELSE last_success END,"
+                " failures = CASE WHEN excluded.ok THEN 0 ELSE failures + 1 END,"
+                " last_error = CASE WHEN excluded.ok THEN last_error ELSE excluded.error END,"
+                " last_error_at = CASE WHEN excluded.ok THEN last_error_at ELSE excluded.checked_at END",
                 (
                     state.site,
                     state.channel,
                     state.url,
                     state.etag,
                     state.last_modified,
-                    _iso(state.checked_at or utcnow()),
+                    checked,
                     int(state.ok),
                     state.error,
+                    checked if state.ok else None,
+                    0 if state.ok else 1,
+                    "" if state.ok else state.error,
+                    None if state.ok else checked,
                 ),
             )
 
@@ -338,6 +376,22 @@ class Store:
                 "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
                 (_iso(utcnow()), json.dumps(asdict(summary), ensure_ascii=False), run_id),
             )
+
+    def runs(self, last: int) -> list[RunRecord]:
+        """The ``last`` entries of the run log, newest first."""
+        rows = self._db.execute(
+            "SELECT id, command, started, finished, summary FROM runs ORDER BY id DESC LIMIT ?", (last,)
+        )
+        return [
+            RunRecord(
+                id=r["id"],
+                command=r["command"],
+                started=_parse_iso(r["started"]),
+                finished=_parse_iso(r["finished"]) if r["finished"] else None,
+                summary=_run_summary(r["summary"]) if r["finished"] else None,
+            )
+            for r in rows
+        ]
 
     def article_keys(self) -> set[ArticleKey]:
         """The key of every stored article: the view counter counts views of these only."""

@@ -122,6 +122,20 @@ _V1 = (
     "CREATE INDEX IF NOT EXISTS article_images_url ON article_images (url)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "the schema of stores made before stores carried a version", _V1),)
+# Feed health for `newsmirror status`: when a feed last succeeded, how many checks
+# in a row failed since, and the last error (kept after the feed recovers).
+_FEED_HEALTH = (
+    "ALTER TABLE feed_state ADD COLUMN last_success TEXT",
+    "ALTER TABLE feed_state ADD COLUMN failures INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE feed_state ADD COLUMN last_error TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE feed_state ADD COLUMN last_error_at TEXT",
+    "UPDATE feed_state SET last_success = checked_at WHERE ok = 1",
+    "UPDATE feed_state SET failures = 1, last_error = error, last_error_at = checked_at WHERE ok = 0",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the schema of stores made before stores carried a version", _V1),
+    Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
+)
 
 LATEST = MIGRATIONS[-1].version
