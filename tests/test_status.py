@@ -14,6 +14,7 @@ from newsmirror.models import Article, FeedState, RunSummary, utcnow
 from newsmirror.status import BodyMeasure, body_warnings, measure_body
 from newsmirror.store import Store
 
+# Set by make_store: the ages in the tests are measured from when the store was made, not from collection.
 NOW = utcnow()
 LONG = "记者报道，" * 300  # some 1,500 characters of text
 CONFIG = """
@@ -46,6 +47,8 @@ def state(cid: str, ok: bool, age: timedelta, error: str = "") -> FeedState:
 
 def make_store(tmp_path: Path) -> Path:
     """Four feeds: healthy, failing (three checks in a row), stale (last success three days ago), shrunk bodies."""
+    global NOW
+    NOW = utcnow()
     config = tmp_path / "newsmirror.toml"
     config.write_text(CONFIG.format(channels="".join(channel(c) for c in ("ok", "failing", "stale", "shrunk"))))
     with Store(tmp_path / "store.db") as store:
