@@ -16,6 +16,7 @@ from rich.markup import escape
 from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    from newsmirror.discover import Discovery
     from newsmirror.store import Store
 
 # Exit codes, documented in the README.
@@ -281,6 +282,68 @@ def status(
             console.print(f"[red]stale:[/red] {escape(line)}", markup=True)
         if stale:
             raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def add(
+    url: Annotated[str, typer.Argument(help="A page of the site (its home page, or a section), or a feed.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    site: Annotated[
+        str | None, typer.Option("--site", "-s", help="Add the channels to this site (default: a new [[site]]).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what was found; change nothing.")] = False,
+) -> None:
+    """Find a site's feeds and add them to the config as channels, keeping its comments and layout.
+
+    Looks at the page's <link rel="alternate"> feeds, then at the paths where feeds commonly
+    live, through the configured HTTP client and proxy. A site with no feed gets a listing
+    channel: the page and a guessed CSS selector of its article links, to check with
+    'newsmirror sync --channel ID' and 'newsmirror extract'.
+    """
+    from newsmirror.config_edit import add_channels, write_config
+    from newsmirror.discover import DiscoveryError, discover
+    from newsmirror.http import HttpClient
+
+    cfg = load(config)
+    if site is not None and all(s.id != site for s in cfg.sites):
+        fail(f"{config}: no site {site!r}; sites: {', '.join(s.id for s in cfg.sites) or 'none'}")
+
+    async def look() -> Discovery:
+        async with HttpClient(cfg.http) as http:
+            return await discover(url, http)
+
+    try:
+        found = asyncio.run(look())
+    except DiscoveryError as exc:
+        fail(str(exc))
+    try:
+        change = add_channels(config.read_text("utf-8"), found, site, str(config))
+    except ConfigError as exc:
+        fail(str(exc))
+    for line in found.describe():
+        typer.echo(line)
+    for source in change.already:
+        typer.echo(f"already in {config}: {source}")
+    if not change.channels:
+        if not found.feeds and not found.listing:
+            fail(f"{url}: no feed found, and no list of article links to propose as a listing page", EXIT_PARTIAL)
+        return
+    where = f"new [[site]] {change.site!r}" if change.new_site else f"site {change.site!r}"
+    for channel in change.channels:
+        kind = f"listing {channel.source} (links = {channel.links!r})" if channel.links else f"feed {channel.source}"
+        typer.echo(f"{'would add' if dry_run else 'added'} to {where}: channel {channel.id!r} ({channel.name}), {kind}")
+    if dry_run:
+        typer.echo(f"(--dry-run: {config} is unchanged)")
+        return
+    write_config(config, change.text)
+    listing = next((c for c in change.channels if c.links), None)
+    if listing:
+        typer.echo(
+            f"check the guess: 'newsmirror sync --config {config} --site {change.site} --channel {listing.id}', "
+            "then a saved article page with 'newsmirror extract PAGE.html'"
+        )
+    else:
+        typer.echo(f"next: 'newsmirror check --config {config}', then 'newsmirror sync --site {change.site}'")
 
 
 @app.command("log")

@@ -43,6 +43,7 @@ class ParsedFeed:
     items: list[FeedItem]
     # A non-fatal problem (a feed that is malformed but still yielded items).
     warning: str = ""
+    title: str = ""  # the feed's own title, when it has one
 
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
@@ -121,7 +122,7 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
             )
         )
     warning = f"malformed feed, used the {len(items)} items that could be read: {problem}" if problem else ""
-    return ParsedFeed(items, warning)
+    return ParsedFeed(items, warning, " ".join(str(parsed.feed.get("title", "")).split()))
 
 
 def parse_listing(data: bytes, url: str, selector: str, content_type: str = "") -> ParsedFeed:
