@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from io import BytesIO
 from pathlib import Path
 
 import httpx
@@ -19,11 +20,13 @@ import pytest
 from ebooklib import epub
 from libzim.reader import Archive
 from libzim.search import Query, Searcher
+from PIL import Image
 from typer.testing import CliRunner
 
 from newsmirror.bundle import bundle_files, offline_mirror, write_bundles
 from newsmirror.cli import app
 from newsmirror.config import Config, parse_config
+from newsmirror.image_shrink import ShrunkImage
 from newsmirror.models import Article, ArticleKey
 from newsmirror.store import Store
 
@@ -79,7 +82,7 @@ def article(n: int, channel: str, body: str) -> Article:
 
 
 def _save_image(store: Store, key: ArticleKey, url: str, data: bytes, ext: str) -> None:
-    store.save_image(url, hashlib.sha1(data).hexdigest(), ext, data)
+    store.save_image(url, ShrunkImage(data, ext, *Image.open(BytesIO(data)).size))
 
 
 @pytest.fixture

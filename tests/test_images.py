@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +14,8 @@ import pytest
 from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.demosite.content import data_dir
-from newsmirror.image_fetch import image_urls, sniff
+from newsmirror.image_fetch import image_urls
+from newsmirror.image_shrink import ShrunkImage, shrink_image, sniff
 from newsmirror.layout import page_path
 from newsmirror.models import IMAGE_LINK, Article, ArticleKey, RunSummary, article_id
 from newsmirror.render import build
@@ -57,8 +58,14 @@ def page_file(config: Config, url: str, site: str, channel: str) -> Path:
     return config.output_dir / page_path(ArticleKey(site, channel, article_id(url)))
 
 
+def shrunk(data: bytes) -> ShrunkImage:
+    """What sync stores of an image, with the default width and budget."""
+    return shrink_image("test", data, max_width=1080, budget=150 * 1024)
+
+
 def local_name(data: bytes) -> str:
-    return f"{hashlib.sha1(data).hexdigest()}.{sniff(data)}"
+    image = shrunk(data)
+    return f"{image.sha1}.{image.ext}"
 
 
 def image_requests(demo: DemoSite, urls: list[str]) -> list[str]:
@@ -94,7 +101,7 @@ def test_every_image_is_copied_and_linked_relatively(tmp_path: Path, demo: DemoS
                 name = local_name(data)
                 wanted.add(name)
                 all_images.append(url)
-                assert (images_dir / name).read_bytes() == data, url
+                assert (images_dir / name).read_bytes() == shrunk(data).data, url
                 link = f"../../../images/{name}"
                 # The caption stays; the page points at the copy, not at the unreachable original.
                 assert f"![{alts[url]}]({link})" in page, (path, url)
@@ -117,7 +124,7 @@ def test_every_image_is_copied_and_linked_relatively(tmp_path: Path, demo: DemoS
         assert image_requests(demo, all_images) == []
 
 
-def test_broken_images_warn_keep_their_url_and_are_retried(tmp_path: Path, demo: DemoSite) -> None:
+def test_broken_images_warn_show_their_caption_and_are_retried(tmp_path: Path, demo: DemoSite) -> None:
     media = "/harbor/media/"
     html_page = demo.put_file(media + "error.jpg", b"<!doctype html><html><body>Oops</body></html>", "text/html")
     svg = demo.put_file(media + "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>', "image/svg+xml")
@@ -154,7 +161,8 @@ def test_broken_images_warn_keep_their_url_and_are_retried(tmp_path: Path, demo:
         text = page.read_text("utf-8")
         assert f"![Picture 0](../../../images/{local_name(PNG)})" in text
         for n, image in enumerate(broken, start=1):
-            assert f"![Picture {n}]({image})" in text
+            # Not a blank gap pointing at a blocked host: the image's caption takes its place.
+            assert f"（图：Picture {n}）" in text and image not in text
 
         # The missing image appears; the next sync (its feed now answers 304) fetches it, and only it succeeds.
         demo.put_file(media + "late.png", LATE_PNG, "image/png")
@@ -169,12 +177,16 @@ def test_broken_images_warn_keep_their_url_and_are_retried(tmp_path: Path, demo:
         assert f"images/{local_name(LATE_PNG)}" in result.written
         assert f"![Picture 1](../../../images/{local_name(LATE_PNG)})" in page.read_text("utf-8")
 
-        # The rest are tried by a third sync, then given up on: a fourth asks for nothing.
+        # The rest are tried by a third sync, then given up on: a fourth asks for nothing, even when
+        # the article is fetched again.
         _, warnings = run_sync(config, store, "harbor")
-        assert len([w for w in warnings if label in w]) == 3
+        warnings = [w for w in warnings if label in w]
+        assert len(warnings) == 3 and all(w.endswith("; not tried again") for w in warnings), warnings
+        demo.update_article(url, title="UPDATED: Harbour wall plans published")
         demo.clear_requests()
-        _, warnings = run_sync(config, store, "harbor")
-        assert warnings == [] and demo.requests and image_requests(demo, broken) == []
+        summary, warnings = run_sync(config, store, "harbor")
+        assert summary.updated == 1 and warnings == []
+        assert demo.requests and image_requests(demo, broken) == []
 
 
 def test_retention_removes_images_no_kept_page_shows(tmp_path: Path, demo: DemoSite) -> None:
@@ -252,11 +264,14 @@ def test_a_hostile_store_cannot_name_an_image_file(tmp_path: Path) -> None:
     with Store(config.store_path) as store:
         store.save_article(article)
         store.set_article_images(article.key, image_urls(markdown))
-        store.save_image(good, hashlib.sha1(PNG).hexdigest(), "png", PNG)
-        store.save_image(bad, "../../../escaped", "png", PNG)
+        store.save_image(good, shrunk(PNG))
+        store.save_image(bad, shrunk(PNG))
+    with sqlite3.connect(config.store_path) as db:  # a hand-edited (or hostile) store
+        db.execute("UPDATE images SET sha1 = '../../../escaped' WHERE url = ?", (bad,))
+    with Store(config.store_path) as store:
         result = build(config, store)
     assert len(result.errors) == 1 and bad in result.errors[0] and "not a safe file name" in result.errors[0]
     page = (config.output_dir / "pages/s/c/1.md").read_text("utf-8")
-    assert f"![good](../../../images/{local_name(PNG)})" in page and f"![bad]({bad})" in page
+    assert f"![good](../../../images/{local_name(PNG)})" in page and "（图：bad）" in page and bad not in page
     assert not list(tmp_path.parent.glob("escaped*")) and not list(tmp_path.rglob("escaped*"))
     assert [p.name for p in (config.output_dir / "images").iterdir()] == [local_name(PNG)]

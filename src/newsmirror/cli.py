@@ -143,6 +143,7 @@ def build_stage(cfg: Config, store: Store) -> bool:
     for error in result.errors:
         console.print(f"[red]error:[/red] {error}", markup=True)
     console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
+    console.print(result.weight(cfg.mirror.page_budget), markup=False)
     return result.ok
 
 

@@ -95,6 +95,19 @@ def _check_id(value: str) -> str:
 
 SafeId = Annotated[str, AfterValidator(_check_id)]
 
+DEFAULT_LANGUAGE = "zh-Hans"
+# A BCP 47 language tag, as HTML's lang and Atom's xml:lang take it: zh-Hans, zh-Hant, en, fr-CA.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _check_language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(f'"{value}" is not a language tag: write e.g. "zh-Hans", "zh-Hant" or "en"')
+    return value
+
+
+Language = Annotated[str, AfterValidator(_check_language)]
+
 
 class MirrorLink(_Model):
     """Another copy of the mirror, listed at the foot of every page."""
@@ -129,9 +142,24 @@ class MirrorConfig(_Model):
     # "copy": article images are fetched by sync and served from the mirror's images/;
     # "link": pages keep the images' original URLs (unreachable behind a firewall).
     images: Literal["copy", "link"] = "copy"
-    image_max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     # Also write indexes/health.md: which sources are current, for readers and co-operators.
     health_page: bool = False
+    # Images are downloaded up to image_max_bytes, then shrunk by sync to at most
+    # image_max_width pixels wide and image_budget bytes: only the shrunk copy is kept.
+    image_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    image_max_width: int = Field(1080, ge=100, le=10000)
+    image_budget: int = Field(150 * 1024, ge=10 * 1024)
+    # An image that cannot be had or shrunk is tried by this many syncs in all, then never again.
+    image_attempts: int = Field(3, ge=1, le=100)
+    # An article page (Markdown or HTML, with its images and QR code) heavier than this is
+    # counted as over budget at the end of each build: 500 KB is 10 s at 50 KB/s (2G).
+    page_budget: int = Field(500 * 1024, ge=10 * 1024)
+    # Set for a mirror read on github.com from China: images and QR codes in the Markdown
+    # become absolute URLs under it (e.g. https://cdn.jsdelivr.net/gh/OWNER/REPO@BRANCH/).
+    asset_base_url: WebUrl | None = None
+    # The language of the home page, the most-read list and the feed (a site's own pages
+    # use the site's language).
+    language: Language = DEFAULT_LANGUAGE
     squash_history: bool = False
     branch: str = "main"
     # Offline bundles kept in offline/ of the tree, each replacing the previous one: "zim", "epub".
@@ -150,6 +178,11 @@ class MirrorConfig(_Model):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("asset_base_url")
+    @classmethod
+    def _one_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") + "/" if value else value
 
 
 class HttpConfig(_Model):
@@ -185,6 +218,8 @@ class ChannelConfig(_Model):
 class SiteConfig(_Model):
     id: SafeId
     name: str
+    # The language of the site's pages: their labels, the HTML lang, the feed entries' xml:lang.
+    language: Language = DEFAULT_LANGUAGE
     # Extraction rules; without 'content' the generic extractor is used.
     content: str | None = None
     remove: list[str] = []

@@ -1,30 +1,30 @@
-"""Article images: find them in an article's Markdown, fetch them, keep only real raster images.
+"""Article images: find them in an article's Markdown, fetch them, store them shrunk for 2G.
 
 Readers behind a firewall cannot reach the news sites' image hosts, so the
 build copies each image into the mirror (``images = "copy"``). Sync fetches
 them here, through the run's one HttpClient (per-host limits, retries, a size
-cap of ``mirror.image_max_bytes``), and stores them by URL. What is stored is
-checked by its first bytes, not by what the server says it is: PNG, JPEG, GIF
-and WebP only — never SVG (it can carry script) nor an HTML error page served
-as 200.
+cap of ``mirror.image_max_bytes``), shrinks each in a worker thread
+(``image_shrink``: at most ``mirror.image_max_width`` pixels wide and
+``mirror.image_budget`` bytes, no metadata) and stores only the shrunk copy
+with its width and height. What is stored is checked by its first bytes, not by
+what the server says it is: PNG, JPEG, GIF and WebP only — never SVG (it can
+carry script) nor an HTML error page served as 200.
+
+An image that cannot be had or shrunk is a one-line warning and one attempt
+counted in the store; after ``mirror.image_attempts`` of them, over all runs,
+it is never asked for again, and its page shows its caption instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from newsmirror.http import FetchError, HttpClient
+from newsmirror.image_shrink import ImageError, shrink_image
 from newsmirror.models import IMAGE_LINK
 from newsmirror.store import Store
-
-# A failing image is tried by this many syncs, then left as a link to the original.
-MAX_ATTEMPTS = 3
-
-
-class ImageError(Exception):
-    """Bytes that are not an image the mirror may copy; the message is one line naming the URL."""
 
 
 def image_urls(markdown: str) -> list[str]:
@@ -32,47 +32,38 @@ def image_urls(markdown: str) -> list[str]:
     return list(dict.fromkeys(m["url"] for m in IMAGE_LINK.finditer(markdown)))
 
 
-def sniff(data: bytes) -> str | None:
-    """The file extension of a PNG, JPEG, GIF or WebP image from its magic bytes; None for anything else."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
-def checked_image(url: str, data: bytes, content_type: str) -> tuple[str, str]:
-    """(sha1, extension) of an image's bytes, or ImageError when they are not a raster image."""
-    ext = sniff(data)
-    if ext is None:
-        kind = content_type.split(";", 1)[0].strip() or "unknown type"
-        raise ImageError(f"{url}: not a PNG, JPEG, GIF or WebP image ({kind}, {len(data):,} bytes)")
-    return hashlib.sha1(data).hexdigest(), ext
-
-
 class ImageFetcher:
     """Fetches and stores the images of articles during one sync.
 
     Each URL is tried at most once per run, however many articles show it;
-    images already stored are not fetched again. A failure is a warning
-    naming the article and the image, counted in the store so that later
-    syncs retry it up to ``MAX_ATTEMPTS`` times.
+    images already stored, or given up on, are not fetched again. A failure is
+    a warning naming the article and the image, counted in the store so that
+    later syncs retry it until it has been tried ``attempts`` times in all.
     """
 
-    def __init__(self, store: Store, http: HttpClient, max_bytes: int, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        http: HttpClient,
+        warn: Callable[[str], None],
+        *,
+        max_bytes: int,
+        max_width: int,
+        budget: int,
+        attempts: int,
+    ) -> None:
         self.store = store
         self.http = http
-        self.max_bytes = max_bytes
         self.warn = warn
+        self.max_bytes = max_bytes
+        self.attempts = attempts
+        self._shrink = partial(shrink_image, max_width=max_width, budget=budget)
         self._tried: dict[str, asyncio.Task[bool]] = {}
+        self.shrunk = 0
 
     async def fetch(self, label: str, urls: Iterable[str]) -> None:
-        """Fetch those of ``urls`` (the images of article ``label``) not stored yet, concurrently."""
-        missing = self.store.missing_image_urls(list(urls))
+        """Fetch those of ``urls`` (the images of article ``label``) not stored nor given up on yet, concurrently."""
+        missing = self.store.missing_image_urls(list(urls), self.attempts)
         tasks = []
         for url in missing:
             if url not in self._tried:
@@ -83,10 +74,36 @@ class ImageFetcher:
     async def _fetch_one(self, label: str, url: str) -> bool:
         try:
             response = await self.http.get(url, max_bytes=self.max_bytes)
-            sha1, ext = checked_image(url, response.content, response.content_type)
+            loop = asyncio.get_running_loop()
+            # Pillow lets go of the GIL while it decodes, scales and encodes: threads use every core.
+            shrunk = await loop.run_in_executor(
+                None, partial(self._shrink, url, response.content, content_type=response.content_type)
+            )
         except (FetchError, ImageError) as exc:
-            self.warn(f"article {label}: image {exc}")
-            self.store.image_failed(url, str(exc))
+            tries = self.store.image_failed(url, str(exc))
+            more = "; not tried again" if tries >= self.attempts else f"; tried {tries} of {self.attempts} times"
+            self.warn(f"article {label}: image {exc}{more}")
             return False
-        self.store.save_image(url, sha1, ext, response.content)
+        self.store.save_image(url, shrunk)
+        self.shrunk += 1
         return True
+
+    async def shrink_stored(self) -> None:
+        """Shrink the images a release that kept them as they came stored: from the store, no download."""
+        urls = self.store.unshrunk_images()
+        at_once = asyncio.Semaphore(8)  # only a few originals in memory at a time
+
+        async def one(url: str) -> None:
+            async with at_once:
+                data = self.store.image_data(url)
+                if data is None:
+                    return
+                try:
+                    shrunk = await asyncio.get_running_loop().run_in_executor(None, self._shrink, url, data)
+                except ImageError as exc:
+                    self.warn(f"stored image {exc}; its copy is kept as it is")
+                    return
+                self.store.save_image(url, shrunk)
+                self.shrunk += 1
+
+        await asyncio.gather(*(one(url) for url in urls))

@@ -21,7 +21,7 @@ from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
-from newsmirror.image_fetch import MAX_ATTEMPTS, ImageFetcher, image_urls
+from newsmirror.image_fetch import ImageFetcher, image_urls
 from newsmirror.layout import article_label, channel_label
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, article_id, utcnow
 from newsmirror.store import Store
@@ -96,7 +96,20 @@ class Syncer:
         per_host = 2 * config.http.per_host
         self._in_progress: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
         copy = config.mirror.images == "copy"
-        self.images = ImageFetcher(store, http, config.mirror.image_max_bytes, progress.warning) if copy else None
+        mirror = config.mirror
+        self.images = (
+            ImageFetcher(
+                store,
+                http,
+                progress.warning,
+                max_bytes=mirror.image_max_bytes,
+                max_width=mirror.image_max_width,
+                budget=mirror.image_budget,
+                attempts=mirror.image_attempts,
+            )
+            if copy
+            else None
+        )
 
     def _error(self, message: str) -> str:
         self.summary.errors.append(message)
@@ -240,10 +253,10 @@ class Syncer:
         if not self.images:
             return
         channels = {(site.id, channel.id) for site, channel in chosen}
-        todo = [
-            (url, key) for url, key in self.store.images_to_retry(MAX_ATTEMPTS) if (key.site, key.channel) in channels
-        ]
+        retry = self.store.images_to_retry(self.config.mirror.image_attempts)
+        todo = [(url, key) for url, key in retry if (key.site, key.channel) in channels]
         await asyncio.gather(*(self.images.fetch(article_label(k), [url]) for url, k in todo))
+        await self.images.shrink_stored()
 
 
 async def sync(

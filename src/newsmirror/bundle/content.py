@@ -22,6 +22,7 @@ from newsmirror.render.home import render_home
 from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
 from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
+from newsmirror.render.labels import labels_for
 from newsmirror.render.pages import render_page
 from newsmirror.render.templating import render_template
 from newsmirror.store import Store
@@ -117,12 +118,14 @@ class OfflineMirror:
         other pages; ``image_ref`` maps each stored file name to what the page shows it by."""
         article = item.article
         body = _offline_images(article.markdown.strip(), item.images, image_ref)
+        labels = labels_for(item.view.site.language)
         return render_template(
             "offline.md.j2",
+            L=labels,
             article=article,
             site_name=item.view.site.name,
             channel=item.view,
-            body=body or "（正文为空）",
+            body=body or labels.empty_body,
             share_url=layout.share_url(self.config.mirror.base_url, article.key),
         )
 

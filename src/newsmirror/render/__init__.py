@@ -58,12 +58,28 @@ class BuildError(Exception):
     """The build cannot run at all (e.g. an unsafe output folder); the message is for the user."""
 
 
+@dataclass(frozen=True, slots=True)
+class PageWeight:
+    """What a reader downloads for one article page: its Markdown or its HTML, with its images and QR code."""
+
+    path: str
+    markdown: int
+    html: int
+    images: int
+
+    @property
+    def total(self) -> int:
+        return max(self.markdown, self.html) + self.images
+
+
 @dataclass(slots=True)
 class BuildResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    largest: PageWeight | None = None  # the heaviest article page of the tree
+    over_budget: int = 0  # article pages heavier than mirror.page_budget
 
     @property
     def ok(self) -> bool:
@@ -71,6 +87,18 @@ class BuildResult:
 
     def summary(self) -> str:
         return f"{len(self.written)} written, {len(self.removed)} removed, {self.unchanged} unchanged"
+
+    def weight(self, budget: int) -> str:
+        """The page-weight line ``newsmirror build`` ends with."""
+        if self.largest is None:
+            return "no article pages"
+        page = self.largest
+        html = f", HTML {page.html:,}" if page.html else ""
+        return (
+            f"largest article page: {page.path}, {page.total:,} bytes with its images "
+            f"(Markdown {page.markdown:,}{html}, images {page.images:,}); "
+            f"{self.over_budget:,} over the {budget // 1024:,} KB page budget (mirror.page_budget)"
+        )
 
 
 @dataclass(slots=True)
@@ -105,6 +133,7 @@ def build(
         run.write_html(lists)
     run.remove_unwanted()
     run.save_manifest()
+    run.weigh_pages(views, images)
     return run.result
 
 
@@ -122,6 +151,7 @@ class _Build:
         self.wanted: set[str] = {HOME, HOT, FEED}  # every file the tree should hold
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
+        self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
 
     def current(self, job: _Job) -> bool:
         """Is the file there, made from these inputs, and untouched since?"""
@@ -166,6 +196,7 @@ class _Build:
                 self.wanted.update((page.path, qr.path))
                 self.stamps[page.path] = page.inputs[:8]
                 self.sources[page.path] = page.inputs
+                self.languages[page.path] = view.site.language
                 if self.current(page):
                     self.result.unchanged += 1
                 else:
@@ -226,7 +257,9 @@ class _Build:
         mirror = self.config.mirror
         rendered: dict[str, str] = {}
         for view in views:
-            rendered.update(render_indexes(view, mirror))
+            indexes = render_indexes(view, mirror)
+            rendered.update(indexes)
+            self.languages.update(dict.fromkeys(indexes, view.site.language))
         newest = max((h.fetched for v in views for h in v.heads), default=None)
         reference = now or newest
         hot = []
@@ -248,19 +281,25 @@ class _Build:
 
     def write_html(self, lists: dict[str, str]) -> None:
         """The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed."""
-        settings = sha1_hex(code_fingerprint() + self.config.mirror.title)
+        mirror = self.config.mirror
+        settings = sha1_hex(repr((code_fingerprint(), mirror.title, mirror.asset_base_url)))
+        sizes = self.store.image_sizes() if mirror.images == "copy" else {}
         sources = self.sources | {path: sha1_hex(text) for path, text in lists.items()}
         for done, (path, inputs) in enumerate(sorted(sources.items()), start=1):
             if done % 100 == 0 or done == len(sources):
                 self.report("html", done, len(sources))
-            job = _Job(html_path(path), sha1_hex(settings + inputs))
+            language = self.languages.get(path, mirror.language)
+            job = _Job(html_path(path), sha1_hex(settings + inputs + language))
             self.wanted.add(job.path)
             if self.current(job):
                 self.result.unchanged += 1
                 continue
             markdown = lists.get(path) or (self.tree.read(path) or b"").decode()
             if markdown:  # empty: its Markdown could not be written, an error is already reported
-                self.put(job, to_html(markdown, path, self.config.mirror.title).encode())
+                html = to_html(
+                    markdown, path, mirror.title, lang=language, sizes=sizes, asset_base_url=mirror.asset_base_url
+                )
+                self.put(job, html.encode())
 
     def remove_unwanted(self) -> None:
         """Retention and removed channels: what the build once made and no longer wants goes."""
@@ -271,6 +310,33 @@ class _Build:
                 self.result.removed.append(path)
             except (OSError, UnsafePathError) as exc:
                 self.result.errors.append(f"cannot remove {path}: {exc}")
+
+    def weigh_pages(self, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
+        """The largest article page and how many are over budget, from the sizes of the files written."""
+        sizes: dict[str, int] = {}
+
+        def size(path: str) -> int:
+            if path not in sizes:
+                stat = self.tree.stat(path)
+                sizes[path] = stat.st_size if stat else 0
+            return sizes[path]
+
+        budget = self.config.mirror.page_budget
+        html = self.config.mirror.html
+        for view in views:
+            for head in view.heads:
+                path = page_path(head.key)
+                shown = {image_path(name) for name in images.get(head.key, {}).values()}
+                weight = PageWeight(
+                    path,
+                    size(path),
+                    size(html_path(path)) if html else 0,
+                    sum(size(image) for image in shown) + size(qr_path(head.key)),
+                )
+                if weight.total > budget:
+                    self.result.over_budget += 1
+                if self.result.largest is None or weight.total > self.result.largest.total:
+                    self.result.largest = weight
 
     def save_manifest(self) -> None:
         forgotten = [path for path in self.manifest if path not in self.wanted]

@@ -19,6 +19,7 @@ from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.html_site import first_paragraph
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import environment
 from newsmirror.store import ArticleHead, Store
 
@@ -36,6 +37,7 @@ class FeedEntry:
     author: str
     channel: str
     summary: str
+    language: str
 
 
 def rfc3339(moment: datetime) -> str:
@@ -66,7 +68,7 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
         path = layout.page_path(head.key)
         entries.append(
             FeedEntry(
-                title=head.title or "（无标题）",
+                title=head.title or labels_for(view.site.language).untitled,
                 id=layout.share_url(mirror.base_url, head.key),
                 link=page_link(mirror, path),
                 published=rfc3339(head.published),
@@ -75,6 +77,7 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
                 author=head.author,
                 channel=f"{view.site.name} · {view.name}",
                 summary=first_paragraph(article.markdown),
+                language=view.site.language,
             )
         )
     updated = max((e.updated for e in entries), default=rfc3339(_EPOCH))
@@ -83,6 +86,7 @@ def render_feed(store: Store, views: list[ChannelView], mirror: MirrorConfig) ->
         .get_template("feed.xml.j2")
         .render(
             title=mirror.title,
+            language=mirror.language,
             # The id stays the same when the HTML site is turned on or off; the link is what a browser can show.
             id=layout.url(mirror.base_url, layout.HOME),
             home=page_link(mirror, layout.HOME),

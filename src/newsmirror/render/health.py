@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from newsmirror.config import Config
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.status import RATE_DAYS, feed_health
 from newsmirror.store import Store
@@ -33,4 +34,11 @@ def render_health(config: Config, store: Store, newest: datetime | None) -> str:
                 "warnings": feed.warnings,
             }
         )
-    return render_template("health.md.j2", rows=rows, newest=newest, days=RATE_DAYS, mirrors=config.mirror.mirrors)
+    return render_template(
+        "health.md.j2",
+        L=labels_for(config.mirror.language),
+        rows=rows,
+        newest=newest,
+        days=RATE_DAYS,
+        mirrors=config.mirror.mirrors,
+    )

@@ -9,6 +9,7 @@ from newsmirror import layout
 from newsmirror.config import Config
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.hot import HotEntry
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
 
@@ -64,6 +65,7 @@ def render_home(
         )
     return render_template(
         "home.md.j2",
+        L=labels_for(mirror.language),
         title=mirror.title,
         updated=updated,
         sites=sites,

@@ -9,6 +9,7 @@ from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import ArticleKey
 from newsmirror.render.channels import ChannelView
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.store import Store
 
@@ -36,5 +37,10 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
 
 def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
     return render_template(
-        "hot.md.j2", root=layout.root(layout.HOT), entries=entries, days=mirror.hot_window_days, mirrors=mirror.mirrors
+        "hot.md.j2",
+        L=labels_for(mirror.language),
+        root=layout.root(layout.HOT),
+        entries=entries,
+        days=mirror.hot_window_days,
+        mirrors=mirror.mirrors,
     )

@@ -11,6 +11,7 @@ elsewhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -22,7 +23,8 @@ from newsmirror.render.templating import environment, plain_text
 
 # Blocks of an article read for its first paragraph before reading all of it.
 _HEAD_BLOCKS = 8
-# Han, kana, hangul and CJK punctuation: a title with any of them is taken for Chinese (what the mirror is for).
+# Han, kana, hangul and CJK punctuation: a title with any of them is taken for Chinese (offline copies
+# that name no language; the build gives every page its site's).
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -63,23 +65,56 @@ def page_language(title: str) -> str:
     return "zh" if _CJK.search(title) else "en"
 
 
+def _image_source(src: str, root: str, asset_base_url: str | None) -> str:
+    """An image as the HTML site shows it: from the tree itself, by a relative path, even where the
+    Markdown points at the CDN (``mirror.asset_base_url``) for readers on github.com."""
+    if asset_base_url and src.startswith(asset_base_url):
+        return root + src.removeprefix(asset_base_url)
+    return src
+
+
 def to_html(
-    markdown: str, path: str, mirror_title: str, *, lang: str | None = None, feed: bool = True, csp: str | None = CSP
+    markdown: str,
+    path: str,
+    mirror_title: str,
+    *,
+    lang: str | None = None,
+    feed: bool = True,
+    csp: str | None = CSP,
+    sizes: Mapping[str, tuple[int, int]] | None = None,
+    asset_base_url: str | None = None,
 ) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
 
-    ``lang`` overrides the language the title suggests (a page in traditional script: ``zh-Hant``);
+    ``lang`` is the page's language (the build passes the site's; without it, the title suggests one);
     offline copies pass ``feed=False`` (there is no feed beside them) and their own ``csp`` (None: none).
+    Every image of the mirror gets its ``width`` and ``height`` (``sizes``: file name → pixels), so the
+    page does not jump as images arrive, and all but the first wait until they are scrolled near
+    (``loading="lazy"``): on a slow line the text comes first.
     """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
+    root = layout.root(path)
     title = ""
+    images = 0
     for index, token in enumerate(tokens):
         if not title and token.type == "heading_open" and token.tag == "h1":
             title = _inline_text(tokens[index + 1])
         for child in token.children or []:
             if child.type == "link_open":
                 child.attrSet("href", _page_link(str(child.attrGet("href") or "")))
+            elif child.type == "image":
+                src = _image_source(str(child.attrGet("src") or ""), root, asset_base_url)
+                child.attrSet("src", src)
+                size = (
+                    (sizes or {}).get(src.rsplit("/", 1)[-1]) if src.startswith(f"{root}{layout.IMAGES_DIR}/") else None
+                )
+                if size:
+                    child.attrSet("width", str(size[0]))
+                    child.attrSet("height", str(size[1]))
+                if images:
+                    child.attrSet("loading", "lazy")
+                images += 1
     body = parser.renderer.render(tokens, parser.options, {})
     html = (
         environment()
@@ -87,7 +122,7 @@ def to_html(
         .render(
             lang=lang or page_language(title),
             title=plain_text(title) or mirror_title,
-            root=layout.root(path),
+            root=root,
             feed=layout.FEED if feed else None,
             csp=csp,
             feed_title=mirror_title,

@@ -12,6 +12,7 @@ import re
 
 from newsmirror.layout import image_path
 from newsmirror.models import IMAGE_LINK, ArticleKey
+from newsmirror.render.templating import md
 from newsmirror.store import Store
 
 # What sync stores (SHA-1 hex and a sniffed extension); anything else in the
@@ -36,13 +37,26 @@ def images_fingerprint(files: dict[str, str]) -> str:
     return "\x1e".join(f"{url} {name}" for url, name in files.items())
 
 
-def localize_images(markdown: str, files: dict[str, str], root: str) -> str:
-    """The Markdown with each image the mirror holds pointing at its copy (``root`` leads to the tree's top)."""
-    if not files:
+def localize_images(markdown: str, files: dict[str, str], prefix: str, missing: str | None = None) -> str:
+    """The Markdown with each image the mirror holds pointing at its copy (``prefix`` leads to the
+    tree's top: a relative path, or ``mirror.asset_base_url``).
+
+    ``missing`` (copy mode) is how an image the mirror does not hold is shown instead, its ``{alt}``
+    text filled in (e.g. "（图：{alt}）"): its original address is behind the firewall, and a broken
+    image is a blank gap. An image without alt text, or whose alt text the page already shows as a
+    caption, is left out. Without ``missing`` (link mode) such images keep their original URL."""
+    if not files and missing is None:
         return markdown
 
     def local(match: re.Match[str]) -> str:
         name = files.get(match["url"])
-        return f"![{match['alt']}]({root}{image_path(name)})" if name else match[0]
+        if name:
+            return f"![{match['alt']}]({prefix}{image_path(name)})"
+        if missing is None:
+            return match[0]
+        alt = match["alt"].strip()
+        if not alt or alt in markdown[: match.start()] or alt in markdown[match.end() :]:
+            return ""
+        return missing.format(alt=md(alt))
 
     return IMAGE_LINK.sub(local, markdown)

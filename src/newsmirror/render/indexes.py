@@ -5,6 +5,7 @@ from __future__ import annotations
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.render.channels import ChannelView
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 
 
@@ -16,6 +17,7 @@ def render_indexes(view: ChannelView, mirror: MirrorConfig) -> dict[str, str]:
     return {
         path: render_template(
             "index.md.j2",
+            L=labels_for(view.site.language),
             site_name=view.site.name,
             channel=view,
             root=layout.root(path),

@@ -7,6 +7,7 @@ from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, sha1_hex
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.image_copies import images_fingerprint, localize_images
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
 
@@ -23,6 +24,7 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dic
     fields = (
         settings,
         view.site.name,
+        view.site.language,
         view.name,
         head.url,
         head.title,
@@ -40,13 +42,16 @@ def render_page(
     """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them)."""
     key = article.key
     root = layout.root(layout.page_path(key))
+    labels = labels_for(view.site.language)
+    missing = labels.missing_image if mirror.images == "copy" else None
     return render_template(
         "page.md.j2",
+        L=labels,
         article=article,
         site_name=view.site.name,
         channel=view,
         root=root,
-        body=localize_images(article.markdown.strip(), images, root) or "（正文为空）",
+        body=localize_images(article.markdown.strip(), images, root, missing) or labels.empty_body,
         share_url=layout.share_url(mirror.base_url, key),
         qr_name=layout.qr_link(key) if qr else "",
         mirrors=mirror.mirrors,

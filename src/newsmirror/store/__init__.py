@@ -15,10 +15,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from newsmirror.models import Article, ArticleKey, FeedState, RunRecord, RunSummary, utcnow
 from newsmirror.store.migrations import LATEST, MIGRATIONS
+
+if TYPE_CHECKING:
+    from newsmirror.image_shrink import ShrunkImage
 
 SaveResult = Literal["new", "updated", "unchanged"]
 
@@ -482,17 +485,16 @@ class Store:
                 [(*args, url) for url in urls],
             )
 
-    def missing_image_urls(self, urls: list[str]) -> list[str]:
-        """Those of ``urls`` that are not stored yet, in the given order."""
+    def missing_image_urls(self, urls: list[str], attempts: int) -> list[str]:
+        """Those of ``urls`` neither stored yet nor tried ``attempts`` times already, in the given order."""
         if not urls:
             return []
-        stored = {
-            row[0]
-            for row in self._db.execute(
-                f"SELECT url FROM images WHERE data IS NOT NULL AND url IN ({','.join('?' * len(urls))})", urls
-            )
-        }
-        return [url for url in urls if url not in stored]
+        marks = ",".join("?" * len(urls))
+        rows = self._db.execute(
+            f"SELECT url FROM images WHERE (data IS NOT NULL OR attempts >= ?) AND url IN ({marks})", [attempts, *urls]
+        )
+        done = {row[0] for row in rows}
+        return [url for url in urls if url not in done]
 
     def images_to_retry(self, max_attempts: int) -> list[tuple[str, ArticleKey]]:
         """(image URL, an article showing it) for every recorded image not stored yet and tried fewer times."""
@@ -504,16 +506,17 @@ class Store:
         )
         return [(r["url"], ArticleKey(*r["article"].split("/", 2))) for r in rows]
 
-    def save_image(self, url: str, sha1: str, ext: str, data: bytes) -> None:
+    def save_image(self, url: str, image: ShrunkImage) -> None:
+        """Store the shrunk copy of the image at ``url`` (the only copy the mirror keeps)."""
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO images (url, sha1, ext, data, fetched, attempts, error)"
-                " VALUES (?, ?, ?, ?, ?, 0, '')",
-                (url, sha1, ext, data, _iso(utcnow())),
+                "INSERT OR REPLACE INTO images (url, sha1, ext, data, fetched, attempts, error, width, height)"
+                " VALUES (?, ?, ?, ?, ?, 0, '', ?, ?)",
+                (url, image.sha1, image.ext, image.data, _iso(utcnow()), image.width, image.height),
             )
 
-    def image_failed(self, url: str, error: str) -> None:
-        """Count a failed attempt to fetch an image that is not stored."""
+    def image_failed(self, url: str, error: str) -> int:
+        """Count a failed attempt to fetch (or shrink) an image that is not stored; returns the attempts so far."""
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO images (url, attempts, error) VALUES (?, 1, ?)"
@@ -521,6 +524,19 @@ class Store:
                 " WHERE data IS NULL",
                 (url, error),
             )
+            return int(db.execute("SELECT attempts FROM images WHERE url = ?", (url,)).fetchone()[0])
+
+    def unshrunk_images(self) -> list[str]:
+        """URLs of images stored before the store kept only shrunk copies (no width recorded)."""
+        rows = self._db.execute("SELECT url FROM images WHERE data IS NOT NULL AND width IS NULL ORDER BY url")
+        return [row[0] for row in rows]
+
+    def image_sizes(self) -> dict[str, tuple[int, int]]:
+        """File name (<sha1>.<ext>) → (width, height) in pixels of every stored image whose size is known."""
+        rows = self._db.execute(
+            "SELECT sha1 || '.' || ext, width, height FROM images WHERE data IS NOT NULL AND width IS NOT NULL"
+        )
+        return {name: (width, height) for name, width, height in rows}
 
     def article_image_files(self) -> dict[ArticleKey, dict[str, str]]:
         """For each article, its stored images: URL → file name (<sha1>.<ext>), in URL order."""

@@ -133,9 +133,17 @@ _FEED_HEALTH = (
     "UPDATE feed_state SET failures = 1, last_error = error, last_error_at = checked_at WHERE ok = 0",
 )
 
+# Images are stored shrunk, with their size in pixels (the HTML site's <img> carries it).
+# NULL: an image stored before, as it came; sync shrinks it on its next run.
+_IMAGE_SIZES = (
+    "ALTER TABLE images ADD COLUMN width INTEGER",
+    "ALTER TABLE images ADD COLUMN height INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the schema of stores made before stores carried a version", _V1),
     Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
+    Migration(3, "images: width and height of the shrunk copy", _IMAGE_SIZES),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,212 @@
+"""Article images made for 2G: at most ``max_width`` pixels wide, at most ``budget`` bytes, no metadata.
+
+    shrunk = shrink_image(url, data, max_width=1080, budget=150 * 1024)
+
+Photos (JPEG, WebP without transparency) become progressive JPEG; graphics (PNG, GIF) and
+anything with transparency stay PNG, palette-reduced when that is smaller. A graphic that is
+still over budget as PNG and has no transparency becomes a JPEG (a photo saved as PNG); an image
+still over budget at the lowest quality is made smaller until it fits. EXIF orientation is
+applied, then every piece of metadata (EXIF with its GPS position, XMP, ICC, comments, text
+chunks) is left behind: only pixels are written. An animated GIF within the width and the budget
+is kept as it is; over either, it becomes its first frame.
+
+The pixel count is read from the header and checked before anything is decoded, so a
+decompression bomb (a few KB that would unpack into gigabytes) is refused without costing memory.
+Runs in a worker process (CPU-bound): everything here is a pure function of its arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+# More pixels than any article photo has (a 48 MP camera is 8000×6000): above this, a bomb.
+MAX_PIXELS = 50_000_000
+# JPEG qualities tried in turn; below the last, the picture is made smaller instead.
+_QUALITIES = (82, 72, 62, 52, 42)
+# How much smaller each pass makes an image that does not fit its budget at the lowest quality.
+_STEP = 0.8
+_SMALLEST_WIDTH = 160
+_ORIENTATION = 0x0112
+_PHOTO_FORMATS = {"JPEG", "MPO", "WEBP"}
+_LOOPING = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+
+# Pillow's own bomb check warns (or fails) at its own limits; ours is explicit and stricter.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class ImageError(Exception):
+    """Bytes that are not an image the mirror may copy; the message is one line naming the URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShrunkImage:
+    """What the mirror stores of an image: the bytes to publish, their kind, their size in pixels."""
+
+    data: bytes
+    ext: str  # jpg | png | gif
+    width: int
+    height: int
+
+    @property
+    def sha1(self) -> str:
+        return hashlib.sha1(self.data).hexdigest()
+
+
+def sniff(data: bytes) -> str | None:
+    """The file extension of a PNG, JPEG, GIF or WebP image from its magic bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def shrink_image(url: str, data: bytes, *, max_width: int, budget: int, content_type: str = "") -> ShrunkImage:
+    """The copy of an image the mirror publishes, or ImageError (one line naming ``url``) when there is none."""
+    kind = sniff(data)
+    if kind is None:
+        served = content_type.split(";", 1)[0].strip() or "unknown type"
+        raise ImageError(f"{url}: not a PNG, JPEG, GIF or WebP image ({served}, {len(data):,} bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(BytesIO(data))  # reads the header only
+            except Image.DecompressionBombError as exc:  # Pillow's own check, at twice the limit
+                found = re.search(r"\((\d+) pixels\)", str(exc))
+                raise _bomb(url, f"{int(found[1]):,} pixels" if found else "more pixels") from None
+            width, height = image.size
+            if width * height > MAX_PIXELS or width <= 0 or height <= 0:
+                raise _bomb(url, f"{width}×{height} pixels")
+            if kind == "gif" and getattr(image, "n_frames", 1) > 1 and width <= max_width:
+                animated = _animated_gif(image, data)
+                if len(animated) <= budget:
+                    return ShrunkImage(animated, "gif", width, height)
+            plain = len(data) <= budget and width <= max_width and _plain(image, kind)
+            shrunk = _shrink(url, image, max_width, budget)
+            # A small clean image that saving again would not make smaller is published as it came.
+            return ShrunkImage(data, kind, width, height) if plain and len(data) <= len(shrunk.data) else shrunk
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"{url}: cannot read the image: {exc}") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # truncated or corrupt data
+        raise ImageError(f"{url}: a damaged {kind.upper()} image: {exc}") from None
+
+
+# What an image may carry besides pixels and still be published as it came: how to show
+# the pixels, nothing about where, when or by whom they were taken.
+_PLAIN_INFO = {
+    "jpg": {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "progressive", "progression", "adobe",
+            "adobe_transform"},
+    "png": {"gamma", "dpi", "interlace", "transparency", "aspect", "srgb"},
+    "gif": {"version", "background", "transparency", "duration", "loop"},
+}  # fmt: skip
+
+
+def _plain(image: Image.Image, kind: str) -> bool:
+    """Whether an image may be published byte for byte: a JPEG, PNG or still GIF without metadata, upright."""
+    if kind not in _PLAIN_INFO or set(image.info) - _PLAIN_INFO[kind] or len(image.getexif()):
+        return False
+    if kind == "jpg":
+        markers = {marker for marker, _ in getattr(image, "applist", [])}
+        return markers <= {"APP0", "APP14"}
+    return True
+
+
+def _bomb(url: str, pixels: str) -> ImageError:
+    return ImageError(f"{url}: {pixels} is over the {MAX_PIXELS:,}-pixel limit (a decompression bomb?); not decoded")
+
+
+def _animated_gif(image: Image.Image, data: bytes) -> bytes:
+    """An animated GIF frame for frame. GIF has no EXIF: only a comment or an application block
+    other than looping can carry anything but frames and timing, and then it is saved again without."""
+    extension = image.info.get("extension")
+    if "comment" not in image.info and not (extension and extension[0] not in _LOOPING):
+        return data
+    frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    for frame in frames:
+        frame.info.pop("comment", None)
+        frame.info.pop("extension", None)
+    out = BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=image.info.get("loop", 0))
+    image.seek(0)
+    return out.getvalue()
+
+
+def _shrink(url: str, image: Image.Image, max_width: int, budget: int) -> ShrunkImage:
+    source_format = image.format or ""
+    orientation = image.getexif().get(_ORIENTATION, 1)
+    turned = orientation in (5, 6, 7, 8)
+    width, height = image.size
+    shown_width, shown_height = (height, width) if turned else (width, height)
+    target_width = min(max_width, shown_width)
+    target_height = max(1, round(shown_height * target_width / shown_width))
+    if source_format == "JPEG":
+        # Let the decoder scale by 1/2, 1/4 or 1/8 while reading (DCT scaling): several
+        # times faster than decoding every pixel of a 12 MP photo to throw most away.
+        wanted = (target_height, target_width) if turned else (target_width, target_height)
+        image.draft("RGB", wanted)
+    image.seek(0)  # an animated image: its first frame
+    image.load()
+    image = ImageOps.exif_transpose(image) or image
+    transparent = _has_alpha(image)
+    image = image.convert("RGBA" if transparent else "RGB") if image.mode not in ("RGB", "L") else image
+    if image.mode == "L" and transparent:
+        image = image.convert("RGBA")
+    if image.width > target_width:
+        # After draft() the photo is at most twice the target: bilinear (antialiased by Pillow when
+        # shrinking) looks as good as Lanczos at that ratio, in half the time.
+        image = image.resize((target_width, target_height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    image.info.clear()  # EXIF, XMP, ICC, comments, text chunks: none of it is written
+    graphic = transparent or source_format not in _PHOTO_FORMATS
+    while True:
+        if graphic:
+            png = _png(image)
+            if len(png) <= budget:
+                return ShrunkImage(png, "png", image.width, image.height)
+            if not transparent:  # a photo saved as PNG: it fits as a JPEG
+                graphic = False
+                continue
+        else:
+            for quality in _QUALITIES:
+                jpeg = _jpeg(image, quality)
+                if len(jpeg) <= budget:
+                    return ShrunkImage(jpeg, "jpg", image.width, image.height)
+        if image.width <= _SMALLEST_WIDTH:
+            raise ImageError(f"{url}: cannot fit {image.width}×{image.height} pixels in {budget:,} bytes")
+        smaller = (max(1, round(image.width * _STEP)), max(1, round(image.height * _STEP)))
+        image = image.resize(smaller, Image.Resampling.LANCZOS)
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    out = BytesIO()
+    image.save(out, "JPEG", quality=quality, progressive=True, optimize=True, subsampling="4:2:0")
+    return out.getvalue()
+
+
+def _png(image: Image.Image) -> bytes:
+    """The smaller of the full-colour PNG and a 256-colour palette PNG of ``image``."""
+    full = BytesIO()
+    image.save(full, "PNG", optimize=True)
+    if image.mode == "RGBA":
+        palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    else:
+        palette = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    reduced = BytesIO()
+    palette.save(reduced, "PNG", optimize=True)
+    return min(full.getvalue(), reduced.getvalue(), key=len)

@@ -1,0 +1,152 @@
+"""The words on the mirror's pages, per language: the one table the templates take their labels from.
+
+A site's pages (articles, channel indexes) use the site's ``language``; the home
+page, the most-read list and the feed use ``mirror.language``. Chinese tags
+without a script are read by region (zh-TW, zh-HK, zh-MO: traditional; other
+zh: simplified); any other language gets the English labels.
+
+Labels are inserted into Markdown as they are, so they hold no Markdown syntax;
+``{n}``-style fields are filled in by the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    home: str
+    hot: str
+    source: str  # "来源：" — each label that introduces a value carries its own colon
+    author: str
+    share: str
+    qr_alt: str
+    original: str
+    in_mirror: str
+    mirrors: str
+    updated: str
+    no_articles_yet: str
+    feed: str
+    health: str
+    views: str  # "{n} 次阅读"
+    no_views: str
+    more_hot: str
+    hot_title: str  # "热点：最近 {days} 天阅读最多"
+    hot_empty: str  # "… {days} …"
+    page_of: str  # "第 {number} / {pages} 页，共 {total} 篇"
+    total: str  # "共 {total} 篇"
+    no_articles: str
+    newer: str
+    older: str
+    pages: str
+    untitled: str
+    empty_body: str
+    missing_image: str  # "（图：{alt}）", in place of an image the mirror could not copy
+
+
+LABELS: dict[str, Labels] = {
+    "zh-Hans": Labels(
+        home="首页",
+        hot="热点",
+        source="来源：",
+        author="作者：",
+        share="手机上长按并复制下列链接或二维码分享本文章：",
+        qr_alt="本文二维码",
+        original="原文地址（需翻墙访问）：",
+        in_mirror="本文在镜像中的地址：",
+        mirrors="本站其他镜像（一个打不开时请换一个）：",
+        updated="最近更新：",
+        no_articles_yet="尚无文章。",
+        feed="RSS 订阅",
+        health="来源状态",
+        views="{n} 次阅读",
+        no_views="暂无阅读统计。",
+        more_hot="更多热点 →",
+        hot_title="热点：最近 {days} 天阅读最多",
+        hot_empty="暂无阅读统计。阅读计数开始记录后，这里会列出最近 {days} 天阅读最多的文章。",
+        page_of="第 {number} / {pages} 页，共 {total} 篇",
+        total="共 {total} 篇",
+        no_articles="暂无文章。",
+        newer="← 较新",
+        older="较旧 →",
+        pages="页：",
+        untitled="（无标题）",
+        empty_body="（正文为空）",
+        missing_image="（图：{alt}）",
+    ),
+    "zh-Hant": Labels(
+        home="首頁",
+        hot="熱點",
+        source="來源：",
+        author="作者：",
+        share="手機上長按並複製下列連結或二維碼分享本文章：",
+        qr_alt="本文二維碼",
+        original="原文地址（需翻牆訪問）：",
+        in_mirror="本文在鏡像中的位址：",
+        mirrors="本站其他鏡像（一個打不開時請換一個）：",
+        updated="最近更新：",
+        no_articles_yet="尚無文章。",
+        feed="RSS 訂閱",
+        health="來源狀態",
+        views="{n} 次閱讀",
+        no_views="暫無閱讀統計。",
+        more_hot="更多熱點 →",
+        hot_title="熱點：最近 {days} 天閱讀最多",
+        hot_empty="暫無閱讀統計。閱讀計數開始記錄後，這裡會列出最近 {days} 天閱讀最多的文章。",
+        page_of="第 {number} / {pages} 頁，共 {total} 篇",
+        total="共 {total} 篇",
+        no_articles="暫無文章。",
+        newer="← 較新",
+        older="較舊 →",
+        pages="頁：",
+        untitled="（無標題）",
+        empty_body="（正文為空）",
+        missing_image="（圖：{alt}）",
+    ),
+    "en": Labels(
+        home="Home",
+        hot="Most read",
+        source="Source: ",
+        author="Author: ",
+        share="To share this article, copy the link or the QR code below:",
+        qr_alt="QR code of this article",
+        original="Original address (needs a way around the firewall): ",
+        in_mirror="This article in the mirror: ",
+        mirrors="Other copies of this mirror (if one does not open, try another): ",
+        updated="Updated: ",
+        no_articles_yet="No articles yet.",
+        feed="RSS feed",
+        health="Source status",
+        views="{n} views",
+        no_views="No reading figures yet.",
+        more_hot="More most read →",
+        hot_title="Most read in the last {days} days",
+        hot_empty=(
+            "No reading figures yet. Once views are counted, the most read articles "
+            "of the last {days} days are listed here."
+        ),
+        page_of="Page {number} of {pages}, {total} articles",
+        total="{total} articles",
+        no_articles="No articles yet.",
+        newer="← Newer",
+        older="Older →",
+        pages="Pages: ",
+        untitled="(untitled)",
+        empty_body="(no text)",
+        missing_image="(Image: {alt})",
+    ),
+}
+
+_TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
+
+
+def labels_for(language: str) -> Labels:
+    """The labels of a language tag: its own, its script's for Chinese, else English."""
+    if language in LABELS:
+        return LABELS[language]
+    parts = language.lower().split("-")
+    if parts[0] == "zh":
+        traditional = "hant" in parts or bool(_TRADITIONAL_REGIONS & set(parts[1:]))
+        return LABELS["zh-Hant" if traditional else "zh-Hans"]
+    return LABELS["en"]
