@@ -56,13 +56,61 @@ def load(path: Path) -> Config:
 @app.command()
 def init(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing config.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    timer: Annotated[
+        str | None,
+        typer.Option(
+            metavar="systemd|cron|github-actions",
+            help="Instead of a config: write the files that run this config on a timer, and say how to install them.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where --timer writes its files.")] = Path("."),
 ) -> None:
-    """Write a commented starter config to edit."""
+    """Write a commented starter config to edit; with --timer, the files that run it unattended.
+
+    --timer systemd: newsmirror.service + newsmirror.timer (every 15 minutes, under the run
+    lock, sandboxed), and a Restart=always service for the view counter when counter_url is
+    set. --timer cron: a crontab line. --timer github-actions: .github/workflows/newsmirror.yml,
+    which runs in GitHub on a schedule and keeps the store in the Actions cache. Nothing is
+    written into system folders: install the files with the steps printed.
+    """
+    if timer is not None:
+        write_timer(config, timer, out, force)
+        return
     if config.exists() and not force:
         fail(f"{config} already exists; edit it, or pass --force to overwrite it")
     config.write_text(resources.files("newsmirror").joinpath("starter.toml").read_text("utf-8"), "utf-8")
     console.print(f"wrote {config}: edit the sites and channels, then run 'newsmirror check'")
+
+
+def write_timer(config: Path, kind: str, out: Path, force: bool) -> None:
+    import shutil
+    import sys
+
+    from typer.main import get_command
+
+    from newsmirror import timers
+
+    if kind not in timers.KINDS:
+        fail(f"--timer {kind!r}: use one of {', '.join(timers.KINDS)}")
+    cfg = load(config)
+    executable = Path(sys.executable).with_name("newsmirror")
+    if not executable.exists():
+        found = shutil.which("newsmirror")
+        if not found:
+            fail("cannot find the newsmirror command to put in the timer; install newsmirror (scripts/setup.sh)")
+        executable = Path(found)
+    commands = set(get_command(app).commands)  # type: ignore[attr-defined]
+    try:
+        plan = timers.plan(kind, cfg, config, executable.absolute(), commands, out)  # type: ignore[arg-type]
+        written = timers.write(plan, out, force=force)
+    except timers.TimerError as exc:
+        fail(str(exc))
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo("to install:")
+    for step in plan.install:
+        typer.echo(f"  {step}")
 
 
 @app.command()
