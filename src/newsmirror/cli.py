@@ -3,54 +3,108 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
+from typer.core import TyperGroup
 
-from newsmirror.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from newsmirror.config import DEFAULT_CONFIG, Config, load_config
+from newsmirror.errors import EXIT_BUG, EXIT_PARTIAL, NewsmirrorError, UsageError
 
 if TYPE_CHECKING:
     from newsmirror.discover import Discovery
     from newsmirror.store import Store
 
-# Exit codes, documented in the README.
-EXIT_OK = 0
-EXIT_PARTIAL = 1  # the run finished, but some feeds, articles or remotes failed
-EXIT_USAGE = 2  # bad config, bad arguments, missing files
-EXIT_BUSY = 3  # another run holds the lock
+# markup=False: every message may quote outside text (paths, URLs, titles, selectors, git's words).
+console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def say(level: str, message: str) -> None:
+    """Print one ``error:``/``warning:`` line. The message is plain text, never Rich
+    markup: it quotes URLs, titles, selectors and git's words, which may hold brackets."""
+    style = {"error": "red", "warning": "yellow"}.get(level, "")
+    console.print(Text.assemble((f"{level}:", style), " ", message), soft_wrap=True)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Commands(TyperGroup):
+    """The one place where errors become messages and exit codes."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsmirrorError as exc:
+            # One line per problem (a config can hold several mistakes).
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                say("error", one_line(line))
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # --help, usage errors, Ctrl-C: Typer reports them itself
+        except Exception as exc:
+            if (ctx.obj or {}).get("debug"):
+                console.print(Text("".join(traceback.format_exception(exc))), end="")
+            say(
+                "error",
+                f"unexpected {type(exc).__name__}: {one_line(str(exc))} — a bug in newsmirror; "
+                "run again with --debug for the traceback, and report it",
+            )
+            raise typer.Exit(EXIT_BUG) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="Keep a readable, shareable mirror of news sites: sync feeds into a store, "
     "build Markdown pages from it, publish them to git remotes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The config file.", envvar="NEWSMIRROR_CONFIG", show_default=True)
 ]
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    # One "error:" line per problem (a config can hold several mistakes).
-    for line in message.splitlines():
-        console.print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
-    raise typer.Exit(code)
+@app.callback()
+def main(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="NEWSMIRROR_DEBUG",
+            help="Show the traceback of every unexpected error (one line each otherwise).",
+        ),
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+    if debug:
+        # sync, build and publish log the traceback of an unexpected error in one
+        # feed, article, image or remote at DEBUG level, and go on.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        logger = logging.getLogger("newsmirror")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageError(message)
 
 
 def load(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        fail(str(exc))
+    return load_config(path)
 
 
 @app.command()
@@ -127,7 +181,7 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     if not cfg.sites:
         fail(f"{config}: no [[site]] defined; add one (see 'newsmirror init')")
     for warning in cfg.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", markup=True)
+        say("warning", warning)
     console.print(
         f"{config}: ok — {counted(len(cfg.sites), 'site')}, {counted(channels, 'channel')}, "
         f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_path}",
@@ -138,24 +192,16 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
 @contextmanager
 def locked(cfg: Config) -> Iterator[None]:
     """Hold the run lock, or exit at once if another run holds it."""
-    from newsmirror.lock import LockBusy, run_lock
+    from newsmirror.lock import run_lock
 
-    held = ExitStack()
-    try:
-        held.enter_context(run_lock(cfg.store_path))
-    except LockBusy as exc:
-        fail(str(exc), EXIT_BUSY)
-    with held:
+    with run_lock(cfg.store_path):
         yield
 
 
 def open_store(cfg: Config) -> Store:
-    from newsmirror.store import Store, StoreError
+    from newsmirror.store import Store
 
-    try:
-        store = Store(cfg.store_path)
-    except StoreError as exc:
-        fail(str(exc))
+    store = Store(cfg.store_path)
     if store.upgraded:
         console.print(str(store.upgraded), markup=False)
     return store
@@ -181,15 +227,12 @@ def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: S
 
 def build_stage(cfg: Config, store: Store) -> bool:
     from newsmirror.progress import StageDisplay
-    from newsmirror.render import BuildError, build
+    from newsmirror.render import build
 
-    try:
-        with StageDisplay(console) as display:
-            result = build(cfg, store, progress=display)
-    except BuildError as exc:
-        fail(str(exc))
+    with StageDisplay(console) as display:
+        result = build(cfg, store, progress=display)
     for error in result.errors:
-        console.print(f"[red]error:[/red] {error}", markup=True)
+        say("error", error)
     console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
     console.print(result.weight(cfg.mirror.page_budget), markup=False)
     return result.ok
@@ -197,20 +240,19 @@ def build_stage(cfg: Config, store: Store) -> bool:
 
 def publish_stage(cfg: Config) -> bool:
     """Commit and push; print the commit, then one line per remote."""
-    from newsmirror.publish import PublishError, publish
+    from newsmirror.publish import publish
 
-    try:
-        result = publish(cfg)
-    except PublishError as exc:
-        fail(str(exc))
+    result = publish(cfg)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
+        say("warning", warning)
     console.print(result.describe(), markup=False)
     if not result.remotes:
         console.print("no [[remote]] in the config: committed locally only", markup=False)
     for remote in result.remotes:
-        line = remote.describe()
-        console.print(f"[red]error:[/red] {line}" if not remote.ok else line, markup=not remote.ok)
+        if remote.ok:
+            console.print(remote.describe(), markup=False)
+        else:
+            say("error", remote.describe())
     return result.ok
 
 
@@ -481,7 +523,7 @@ def extract(
             result = ex.render(ex.extract_article(ex.read_page(path), url, rules), fmt)
         except (ex.ExtractionError, OSError) as exc:
             failed += 1
-            console.print(f"[red]error:[/red] {path}: {exc}", markup=True)
+            say("error", f"{path}: {exc}")
             continue
         if out is None:
             typer.echo(result, nl=False)
@@ -516,12 +558,9 @@ def counter(
     cfg = load(config)
     if not cfg.store_path.exists():
         fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
-    from newsmirror.counter import CounterError, serve
+    from newsmirror.counter import serve
 
-    try:
-        serve(cfg.store_path, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
-    except CounterError as exc:
-        fail(str(exc))
+    serve(cfg.store_path, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
 
 
 @app.command()
@@ -539,7 +578,7 @@ def demo(
     """
     from newsmirror.config import parse_config
     from newsmirror.demosite import DemoSite
-    from newsmirror.publish import PublishError, init_bare
+    from newsmirror.publish import init_bare
 
     folder = folder.resolve()
     remote = folder / "remote.git"
@@ -551,17 +590,11 @@ def demo(
         text = site.config_toml(output="mirror", store="newsmirror.db")
         text += f'\n[[remote]]\nname = "local"\nurl = "{remote.as_posix()}"\n'
         config = folder / DEFAULT_CONFIG
-        try:
-            cfg = parse_config(text, str(config), folder)
-        except ConfigError as exc:
-            fail(str(exc))
+        cfg = parse_config(text, str(config), folder)
         folder.mkdir(parents=True, exist_ok=True)
         if not config.exists() or config.read_text("utf-8") != text:
             config.write_text(text, "utf-8")
-        try:
-            init_bare(remote, cfg.mirror.branch)
-        except PublishError as exc:
-            fail(str(exc))
+        init_bare(remote, cfg.mirror.branch)
         console.print(f"serving the sample news sites at {site.base_url}; mirroring them into {folder}")
         ok = run_all(cfg)
     console.print(

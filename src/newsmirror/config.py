@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsmirror.config_messages import describe_errors, example_warnings
+from newsmirror.errors import ConfigError
 from newsmirror.layout import SITE_ID
 
 DEFAULT_CONFIG = "newsmirror.toml"
@@ -36,14 +37,6 @@ def parse_duration(text: str) -> timedelta:
     if not found:
         raise ValueError(f"{text!r} is not a duration: write a number and m, h, d or w (e.g. 12h, 1d, 2w)")
     return timedelta(seconds=int(found[1]) * _UNIT_SECONDS[found[2]])
-
-
-class ConfigError(Exception):
-    """A config that cannot be used: one line per mistake, each naming the file and the key."""
-
-    def __init__(self, problems: str | list[str]) -> None:
-        self.problems = [problems] if isinstance(problems, str) else problems
-        super().__init__("\n".join(self.problems))
 
 
 class _Model(BaseModel):

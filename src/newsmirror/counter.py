@@ -52,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from newsmirror.errors import CounterError
 from newsmirror.layout import counter_key
 from newsmirror.models import ArticleKey
 from newsmirror.store import Store, StoreError
@@ -326,10 +327,6 @@ def create_app(store_path: Path, window_minutes: float = 30.0, *, max_clients: i
     )
     app.state.service = service
     return app
-
-
-class CounterError(Exception):
-    """The counter could not start; the message is for the user."""
 
 
 def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trust_proxy: bool) -> None:

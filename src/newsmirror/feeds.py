@@ -13,11 +13,8 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 
 from newsmirror import charset
+from newsmirror.errors import FeedError
 from newsmirror.models import canonical_url, sha1_hex
-
-
-class FeedError(Exception):
-    """A response that is not a usable feed or listing; one line for the user."""
 
 
 @dataclass(slots=True)

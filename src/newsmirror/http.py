@@ -21,19 +21,10 @@ import httpx
 
 from newsmirror import charset
 from newsmirror.config import HttpConfig
+from newsmirror.errors import FetchError
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _MAX_RETRY_AFTER = 120.0
-
-
-class FetchError(Exception):
-    """A URL could not be fetched; the message is one line naming the URL."""
-
-    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(slots=True)

@@ -18,13 +18,17 @@ it is never asked for again, and its page shows its caption instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from newsmirror.errors import unexpected
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_shrink import ImageError, shrink_image
 from newsmirror.models import IMAGE_LINK
 from newsmirror.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def image_urls(markdown: str) -> list[str]:
@@ -83,6 +87,11 @@ class ImageFetcher:
             tries = self.store.image_failed(url, str(exc))
             more = "; not tried again" if tries >= self.attempts else f"; tried {tries} of {self.attempts} times"
             self.warn(f"article {label}: image {exc}{more}")
+            return False
+        except Exception as exc:  # a bug meeting a hostile image costs that image, not the run
+            log.debug("image %s of article %s", url, label, exc_info=exc)
+            tries = self.store.image_failed(url, unexpected(exc))
+            self.warn(f"article {label}: image {url}: {unexpected(exc)}; tried {tries} of {self.attempts} times")
             return False
         self.store.save_image(url, shrunk)
         self.shrunk += 1

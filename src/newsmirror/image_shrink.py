@@ -25,6 +25,8 @@ from io import BytesIO
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from newsmirror.errors import ImageError
+
 # More pixels than any article photo has (a 48 MP camera is 8000×6000): above this, a bomb.
 MAX_PIXELS = 50_000_000
 # JPEG qualities tried in turn; below the last, the picture is made smaller instead.
@@ -38,10 +40,6 @@ _LOOPING = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 
 # Pillow's own bomb check warns (or fails) at its own limits; ours is explicit and stricter.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-
-
-class ImageError(Exception):
-    """Bytes that are not an image the mirror may copy; the message is one line naming the URL."""
 
 
 @dataclass(frozen=True, slots=True)

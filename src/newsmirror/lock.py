@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-
-class LockBusy(Exception):
-    """Another run holds the lock; the message is one line for the user."""
+from newsmirror.errors import LockBusy, StoreError
 
 
 def lock_path(path: Path) -> Path:
@@ -34,9 +32,13 @@ def run_lock(path: Path) -> Iterator[Path]:
     Yields the lock file's path.
     """
     lock_file = lock_path(path)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    # "a+" so that opening never truncates what the holder wrote about itself.
-    with open(lock_file, "a+", encoding="utf-8") as handle:
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        # "a+" so that opening never truncates what the holder wrote about itself.
+        handle = open(lock_file, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise StoreError(f"{lock_file}: cannot create the run lock beside the store: {exc.strerror or exc}") from None
+    with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -47,11 +49,12 @@ def run_lock(path: Path) -> Iterator[Path]:
                 "this one exits — try again when it has finished"
             ) from None
         # Say who holds it, for the message a second run prints.
-        handle.seek(0)
-        handle.truncate()
         started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        handle.write(f"pid {os.getpid()}, started {started}")
-        handle.flush()
+        try:  # unbuffered, so that a full disk cannot fail the close either
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), f"pid {os.getpid()}, started {started}".encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds all the same; the store will say what is wrong
         try:
             yield lock_file
         finally:

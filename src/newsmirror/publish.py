@@ -9,6 +9,7 @@ to date and brings a remote that missed a publish up to date.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -21,7 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsmirror.config import Config, RemoteConfig
+from newsmirror.errors import PublishError, unexpected
 from newsmirror.layout import TEMP_PATTERN, is_article_page
+
+log = logging.getLogger(__name__)
 
 # A first push of a large mirror over a slow link takes minutes.
 PUSH_TIMEOUT = 600.0
@@ -45,10 +49,6 @@ _REPO_VARIABLES = (
     "GIT_PREFIX",
 )
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-class PublishError(Exception):
-    """Publishing cannot start or cannot commit; the message is one line for the user."""
 
 
 @dataclass(slots=True)
@@ -300,6 +300,15 @@ def _commit(git: _Git, branch: str, head: str | None, message: str, *, squash: b
 
 
 def _push(git: _Git, remote: RemoteConfig, branch: str, force: bool, timeout: float) -> RemoteResult:
+    """Push to one remote; whatever goes wrong is that remote's one-line error, never the others'."""
+    try:
+        return _push_once(git, remote, branch, force, timeout)
+    except Exception as exc:
+        log.debug("remote %s", remote.name, exc_info=exc)
+        return RemoteResult(remote.name, redact(remote.url), ok=False, error=redact(unexpected(exc)))
+
+
+def _push_once(git: _Git, remote: RemoteConfig, branch: str, force: bool, timeout: float) -> RemoteResult:
     url = redact(remote.url)
     target = remote.branch or branch
     args = [

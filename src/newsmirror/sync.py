@@ -10,14 +10,16 @@ already stored is skipped.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from concurrent.futures import Executor
 from dataclasses import replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from newsmirror.config import ChannelConfig, Config, SiteConfig
+from newsmirror.errors import StoreError, unexpected
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
 from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
@@ -31,6 +33,9 @@ from newsmirror.store import Store
 # same error would be logged every run, teaching operators to ignore errors.
 GIVE_UP_AFTER = 3
 _GONE = {404, 410}
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FeedOutcome = Literal["ok", "unchanged", "failed"]
 ArticleOutcome = Literal["new", "updated", "unchanged", "failed"]
@@ -70,6 +75,18 @@ def select_channels(
     if channel_ids and not chosen:
         raise ValueError(f"no channel {sorted(channel_ids)[0]!r} in the selected sites")
     return chosen
+
+
+async def together(coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run concurrently and return the results in order. Each feed, article and
+    image catches its own failures; what escapes (the store failing: a full disk)
+    cancels the others and is raised as itself, so the run stops cleanly."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in coroutines]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def needs_fetch(item: FeedItem, stored: tuple[str, str] | None, update_markers: Iterable[str]) -> bool:
@@ -116,6 +133,19 @@ class Syncer:
         return message
 
     async def channel(self, site: SiteConfig, channel: ChannelConfig) -> None:
+        """Sync one channel; anything unexpected in it is one error line naming the feed."""
+        try:
+            await self._channel(site, channel)
+        except StoreError:
+            raise
+        except Exception as exc:
+            label = channel_label(site.id, channel.id)
+            log.debug("feed %s", label, exc_info=exc)
+            self.summary.feeds_failed += 1
+            detail = self._error(f"feed {label} ({channel.feed or channel.listing}): {unexpected(exc)}")
+            self.progress.feed(label, "failed", detail)
+
+    async def _channel(self, site: SiteConfig, channel: ChannelConfig) -> None:
         label = channel_label(site.id, channel.id)
         source = channel.feed or channel.listing or ""
         previous = self.store.feed_state(site.id, channel.id)
@@ -161,7 +191,7 @@ class Syncer:
         self.progress.feed(label, "ok", f"{len(parsed.items)} items, {len(todo)} to fetch")
         self.progress.found(len(todo))
         rules = SiteRules.from_site(site)
-        results = await asyncio.gather(*(self.article(site, channel, rules, item) for item in todo))
+        results = await together(self.article(site, channel, rules, item) for item in todo)
         # Remember the feed's validators only once all its items are stored:
         # otherwise the next run would get a 304 and never retry the failures.
         complete = all(outcome != "failed" for outcome in results) and not parsed.warning
@@ -185,7 +215,18 @@ class Syncer:
         # behind the page requests of every other item (memory growing with the feeds).
         # Per host, like the HTTP limits, so one big site cannot hold up the others.
         async with self._in_progress[urlsplit(item.link).netloc]:
-            return await self._article(site, channel, rules, item)
+            try:
+                return await self._article(site, channel, rules, item)
+            except StoreError:
+                raise
+            except Exception as exc:
+                # A bug meeting a hostile page must cost that article, not the run.
+                label = article_label(ArticleKey(site.id, channel.id, article_id(item.link)))
+                log.debug("article %s", label, exc_info=exc)
+                self.summary.failed += 1
+                detail = self._error(f"article {label} ({item.link}): {unexpected(exc)}")
+                self.progress.article(label, "failed", detail)
+                return "failed"
 
     async def _article(
         self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
@@ -255,7 +296,7 @@ class Syncer:
         channels = {(site.id, channel.id) for site, channel in chosen}
         retry = self.store.images_to_retry(self.config.mirror.image_attempts)
         todo = [(url, key) for url, key in retry if (key.site, key.channel) in channels]
-        await asyncio.gather(*(self.images.fetch(article_label(k), [url]) for url, k in todo))
+        await together(self.images.fetch(article_label(k), [url]) for url, k in todo)
         await self.images.shrink_stored()
 
 
@@ -273,7 +314,7 @@ async def sync(
     run_id = store.start_run("sync")
     async with HttpClient(config.http) as http:
         syncer = Syncer(config, store, http, progress or _Silent(), executor)
-        await asyncio.gather(*(syncer.channel(site, channel) for site, channel in chosen))
+        await together(syncer.channel(site, channel) for site, channel in chosen)
         await syncer.retry_images(chosen)
     store.finish_run(run_id, syncer.summary)
     return syncer.summary

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmirror.config import Config
+from newsmirror.errors import BuildError
 from newsmirror.layout import (
     FEED,
     HEALTH,
@@ -52,10 +53,6 @@ __all__ = ["BuildError", "BuildResult", "Progress", "build"]
 
 # progress(stage, done, total): stage is "images", "pages", "qr codes", "indexes" or "html".
 Progress = Callable[[str, int, int], None]
-
-
-class BuildError(Exception):
-    """The build cannot run at all (e.g. an unsafe output folder); the message is for the user."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from newsmirror.errors import StoreError
 from newsmirror.models import Article, ArticleKey, FeedState, RunRecord, RunSummary, utcnow
 from newsmirror.store.migrations import LATEST, MIGRATIONS
 
@@ -132,8 +133,13 @@ class SchemaUpgrade:
         return f"{self.path}: upgraded the store in place from schema version {self.old} to {self.new}"
 
 
-class StoreError(Exception):
-    """The store cannot be opened or used; the message is for the user."""
+def _hint(exc: sqlite3.Error) -> str:
+    """What to do about a write failure, when the failure says."""
+    if "full" in str(exc):
+        return "; free some space on its disk, then run again (nothing was half-written)"
+    if "readonly" in str(exc) or "read-only" in str(exc):
+        return "; make the store file and its folder writable, then run again"
+    return ""
 
 
 class Store:
@@ -222,7 +228,7 @@ class Store:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot write to the store: {exc}") from None
+            raise StoreError(f"{self.path}: cannot write to the store: {exc}{_hint(exc)}") from None
         try:
             yield self._db
             self._db.execute("COMMIT")
@@ -230,7 +236,7 @@ class Store:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path}: cannot write to the store: {exc}") from None
+                raise StoreError(f"{self.path}: cannot write to the store: {exc}{_hint(exc)}") from None
             raise
 
     # -- articles ---------------------------------------------------------
