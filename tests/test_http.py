@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from newsmirror.config import HttpConfig
 from newsmirror.http import FetchError, HttpClient
 
-FAST = HttpConfig(retries=2, backoff=0.01, connect_timeout=2, read_timeout=2)
+FAST = HttpConfig(retries=2, backoff=0.01, connect_timeout=2, read_timeout=2, allow_private=True)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_404_is_not_retried(server: HTTPServer) -> None:
 
 
 def test_size_cap_on_declared_and_on_decompressed_size(server: HTTPServer) -> None:
-    config = HttpConfig(max_bytes=64 * 1024, retries=0)
+    config = HttpConfig(max_bytes=64 * 1024, retries=0, allow_private=True)
     server.expect_request("/big").respond_with_data(b"x" * (200 * 1024))
     bomb = gzip.compress(b"\0" * (5 * 1024 * 1024))  # 5 KB on the wire, 5 MB inflated
     server.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
@@ -96,7 +96,7 @@ def test_read_timeout_is_reported(server: HTTPServer) -> None:
         return Response("late")
 
     server.expect_request("/slow").respond_with_handler(slow)
-    config = HttpConfig(read_timeout=0.3, retries=1, backoff=0.01)
+    config = HttpConfig(read_timeout=0.3, retries=1, backoff=0.01, allow_private=True)
     with pytest.raises(FetchError, match="timed out"):
         fetch(server.url_for("/slow"), config)
     assert len(calls) == 2  # retried once
@@ -119,7 +119,7 @@ def test_per_host_concurrency_is_bounded(server: HTTPServer) -> None:
     server.expect_request("/page").respond_with_handler(handler)
 
     async def many():
-        async with HttpClient(HttpConfig(concurrency=16, per_host=3)) as http:
+        async with HttpClient(HttpConfig(concurrency=16, per_host=3, allow_private=True)) as http:
             return await asyncio.gather(*(http.get(server.url_for("/page")) for _ in range(12)))
 
     assert len(asyncio.run(many())) == 12
@@ -139,7 +139,7 @@ def test_chinese_url_path_reaches_the_server(server: HTTPServer) -> None:
 
 def test_unreachable_host_is_one_line(server: HTTPServer) -> None:
     with pytest.raises(FetchError, match="cannot connect") as error:
-        fetch("http://127.0.0.1:9/feed.xml", HttpConfig(retries=0))
+        fetch("http://127.0.0.1:9/feed.xml", HttpConfig(retries=0, allow_private=True))
     assert "\n" not in str(error.value)
 
 
@@ -156,7 +156,7 @@ def test_a_busy_host_does_not_starve_the_others() -> None:
         other.expect_request("/b").respond_with_handler(handler)
 
         async def many():
-            async with HttpClient(HttpConfig(concurrency=4, per_host=2)) as http:
+            async with HttpClient(HttpConfig(concurrency=4, per_host=2, allow_private=True)) as http:
                 # Tasks for the busy host come first and outnumber its per-host slots.
                 urls = [busy.url_for("/a")] * 8 + [other.url_for("/b")] * 2
                 return await asyncio.gather(*(http.get(url) for url in urls))
@@ -170,5 +170,5 @@ def test_fetches_through_an_http_proxy(server: HTTPServer) -> None:
     # The test server plays the proxy: it receives the absolute-form request for a host
     # that does not resolve, which only a proxy can reach.
     server.expect_request("/news/feed.xml", headers={"Host": "news.invalid"}).respond_with_data("via proxy")
-    config = HttpConfig(proxy=f"http://127.0.0.1:{server.port}", retries=0)
+    config = HttpConfig(proxy=f"http://127.0.0.1:{server.port}", retries=0, allow_private=True)
     assert fetch("http://news.invalid/news/feed.xml", config).content == b"via proxy"

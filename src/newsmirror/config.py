@@ -188,6 +188,9 @@ class HttpConfig(_Model):
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     user_agent: str = "newsmirror/0.1 (+https://github.com/newsmirror)"
     proxy: ProxyUrl | None = None
+    # Loopback, private, link-local, multicast and reserved addresses are refused unless
+    # allowed here: true for all, or a list of host names, addresses and networks (CIDR).
+    allow_private: bool | list[str] = False
 
 
 class ChannelConfig(_Model):

@@ -30,6 +30,7 @@ def config_toml(sites: list[Site], server: str, output: str, store: str, mirror_
         "read_timeout = 10",
         "retries = 1",
         "backoff = 0.1",
+        "allow_private = true   # the demo sites are served on 127.0.0.1",
     ]
     for site in sites:
         lines += ["", "[[site]]", f"id = {json.dumps(site.id)}", f"name = {json.dumps(site.name, ensure_ascii=False)}"]
