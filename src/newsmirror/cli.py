@@ -17,7 +17,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from newsmirror.config import DEFAULT_CONFIG, Config, load_config
-from newsmirror.errors import EXIT_BUG, EXIT_PARTIAL, NewsmirrorError, UsageError
+from newsmirror.errors import EXIT_BUG, EXIT_PARTIAL, EXIT_USAGE, NewsmirrorError, UsageError
 
 if TYPE_CHECKING:
     from newsmirror.discover import Discovery
@@ -99,8 +99,10 @@ def main(
         logger.setLevel(logging.DEBUG)
 
 
-def fail(message: str) -> NoReturn:
-    raise UsageError(message)
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    error = UsageError(message)
+    error.exit_code = code
+    raise error
 
 
 def load(path: Path) -> Config:
@@ -662,7 +664,7 @@ def bundle_command(
     with open_store(cfg) as store:
         copy = offline_mirror(cfg, store, cutoff)
         for error in copy.errors:
-            console.print(f"[red]error:[/red] {error}", markup=True)
+            say("error", error)
         if not copy.views:
             fail(f"no article {'fetched in the last ' + since if since else 'in the store'}; nothing to bundle", 1)
         try:

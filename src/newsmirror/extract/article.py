@@ -18,6 +18,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from newsmirror.errors import ExtractionError
 from newsmirror.extract import clean
 from newsmirror.extract.dates import htmldate
 from newsmirror.extract.dom import BLOCK_TAGS, CONTROL, TEXT_BLOCKS, copy_element, drop, parse_html, selector, text_key
@@ -78,10 +79,6 @@ class Extracted:
             "html": self.html,
             "text": self.text,
         }
-
-
-class ExtractionError(Exception):
-    """No article could be found; the message says why, in one line."""
 
 
 def parse_page(page: str) -> HtmlElement:
