@@ -100,7 +100,7 @@ def test_pages_over_http_and_saved_pages_share_the_policy(tmp_path: Path) -> Non
         server.expect_request("/big5.html").respond_with_data(data, content_type="text/html; charset=ISO-8859-1")
 
         async def fetch() -> str:
-            async with HttpClient(HttpConfig(retries=0)) as http:
+            async with HttpClient(HttpConfig(retries=0, allow_private=True)) as http:
                 return (await http.get(server.url_for("/big5.html"))).text
 
         assert TRADITIONAL in asyncio.run(fetch())
