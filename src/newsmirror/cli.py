@@ -30,7 +30,7 @@ console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 def say(level: str, message: str) -> None:
     """Print one ``error:``/``warning:`` line. The message is plain text, never Rich
     markup: it quotes URLs, titles, selectors and git's words, which may hold brackets."""
-    style = {"error": "red", "warning": "yellow"}.get(level, "")
+    style = {"error": "red", "stale": "red", "warning": "yellow"}.get(level, "")
     console.print(Text.assemble((f"{level}:", style), " ", message), soft_wrap=True)
 
 
@@ -372,7 +372,7 @@ def status(
     if fail_on_stale is not None:
         stale = stale_feeds(health, now, fail_on_stale)
         for line in stale:
-            console.print(f"[red]stale:[/red] {escape(line)}", markup=True)
+            say("stale", line)
         if stale:
             raise typer.Exit(EXIT_PARTIAL)
 
