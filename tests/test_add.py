@@ -23,6 +23,7 @@ title   =   "镜像"
 
 [http]
 retries = 0        # the sample server answers at once
+allow_private = true   # it is served on 127.0.0.1
 
 [[site]]
 id = "kzg"           # 看中国

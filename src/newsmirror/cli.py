@@ -409,10 +409,7 @@ def add(
         found = asyncio.run(look())
     except DiscoveryError as exc:
         fail(str(exc))
-    try:
-        change = add_channels(config.read_text("utf-8"), found, site, str(config))
-    except ConfigError as exc:
-        fail(str(exc))
+    change = add_channels(config.read_text("utf-8"), found, site, str(config))
     for line in found.describe():
         typer.echo(line)
     for source in change.already:
