@@ -5,12 +5,14 @@ before any connection (which the tests check by recording every connection attem
 from __future__ import annotations
 
 import asyncio
+import io
 import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpcore
 import pytest
+from PIL import Image
 from pytest_httpserver import HTTPServer
 
 from newsmirror import http as http_module
@@ -22,7 +24,14 @@ from newsmirror.sync import sync
 
 # Test names and what they "resolve" to. Only the 127.0.0.1 ones are ever connected to.
 NAMES = {"news.test": "127.0.0.1", "internal.test": "127.0.0.1", "metadata.test": "169.254.169.254"}
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
 BODY = "<p>" + "这是一篇正常的新闻文章，内容足够长，足以被当作正文提取出来。" * 4 + "</p>"
 
 
@@ -175,7 +184,7 @@ def test_a_feed_pointing_inside_the_server(
     images = f'<p><img src="{inside}/secret.png" width="400"><img src="http://169.254.169.254/x.png" width="400"></p>'
     server.expect_request("/a.html").respond_with_data(page.format(BODY + images), content_type="text/html")
     server.expect_request("/inside.html").respond_with_data(page.format(BODY), content_type="text/html")
-    server.expect_request("/secret.png").respond_with_data(PNG, content_type="image/png")
+    server.expect_request("/secret.png").respond_with_data(png(), content_type="image/png")
     allow = '["news.test"]' if switch == "off" else '["news.test", "127.0.0.1"]'
     config = mirror_config(tmp_path, f"http://news.test:{port}/feed.xml", allow)
     warnings: list[str] = []
@@ -190,7 +199,7 @@ def test_a_feed_pointing_inside_the_server(
     with Store(config.store_path) as store:
         summary = asyncio.run(sync(config, store, progress=Progress()))
         urls = {article.url for article in store.articles("s", "c")}
-        stored_images = store.missing_image_urls([f"{inside}/secret.png"]) == []
+        stored_images = store.image_data(f"{inside}/secret.png") is not None
     metadata_errors = [e for e in summary.errors if "169.254.169.254" in e]
     assert len(metadata_errors) == 1 and metadata_errors[0].startswith("article s/c/"), summary.errors
     assert "link-local address: refused" in metadata_errors[0]
