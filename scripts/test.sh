@@ -5,12 +5,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh test
 
-# System tools the tests use for real: git (publishing), zbarimg (decoding QR codes), Debian's
+# System tools the tests use for real: git (publishing), Debian's
 # chromium (the browser tests; Playwright drives it and never downloads a browser of its own),
 # kiwix-serve (serving the ZIM bundle), epubcheck (validating the EPUB bundles; it brings java).
 missing=()
 command -v git >/dev/null || missing+=(git)
-command -v zbarimg >/dev/null || missing+=(zbar-tools)
 [ -x "${NEWSMIRROR_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v kiwix-serve >/dev/null || missing+=(kiwix-tools)
 [ -f /usr/share/java/epubcheck.jar ] && command -v java >/dev/null || missing+=(epubcheck)

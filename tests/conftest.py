@@ -1,4 +1,35 @@
 """Fixtures shared by the test modules."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from newsmirror.store import Store
+
 # The headless Chromium fixture (``browser``): tests/browser.py.
 pytest_plugins = ["browser"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store in the test's folder (``store.db``, where the test configs point)."""
+    with Store(tmp_path / "store.db") as store:
+        yield store
+
+
+def _decode_qr(png: Path) -> str:
+    # zxing-cpp's reader, not its writer's own matrix: the PNG as a phone camera would get it.
+    found = zxingcpp.read_barcode(Image.open(png).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found is not None and found.valid, f"{png}: no QR code found"
+    return found.text
+
+
+@pytest.fixture
+def decode_qr() -> Callable[[Path], str]:
+    """The text of the QR code in a PNG file (fails the test when none is found)."""
+    return _decode_qr

@@ -88,13 +88,13 @@ def article(n: int, channel: str = "p9", **changes: object) -> Article:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "store.db") as store:
-        for n in range(4):
-            store.save_article(article(n, "p9"))
-        store.save_article(article(4, "p1", title="Ferry workers vote to end strike", markdown=HOSTILE))
-        store.save_article(article(5, "p1", title="空正文", markdown=""))
-        yield store
+def store(store: Store) -> Store:
+    """The shared empty store, holding four articles in p9 and two awkward ones in p1."""
+    for n in range(4):
+        store.save_article(article(n, "p9"))
+    store.save_article(article(4, "p1", title="Ferry workers vote to end strike", markdown=HOSTILE))
+    store.save_article(article(5, "p1", title="空正文", markdown=""))
+    return store
 
 
 def files(root: Path, suffix: str) -> set[str]:
