@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from newsmirror.config import DEFAULT_CONFIG, Config, load_config
 from newsmirror.errors import EXIT_BUG, EXIT_PARTIAL, EXIT_USAGE, NewsmirrorError, UsageError
+from newsmirror.progress import LOG_FORMATS, Log
 
 if TYPE_CHECKING:
     from newsmirror.discover import Discovery
@@ -27,11 +28,15 @@ if TYPE_CHECKING:
 console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
-def say(level: str, message: str) -> None:
-    """Print one ``error:``/``warning:`` line. The message is plain text, never Rich
-    markup: it quotes URLs, titles, selectors and git's words, which may hold brackets."""
-    style = {"error": "red", "stale": "red", "warning": "yellow"}.get(level, "")
-    console.print(Text.assemble((f"{level}:", style), " ", message), soft_wrap=True)
+# Every line for the operator: plain, or JSON lines with --log-format json (set in main()).
+log = Log(console)
+
+
+def say(level: str, message: str, event: str = "") -> None:
+    """Print one ``error:``/``warning:``/``stale:`` line (or, with --log-format json, one
+    JSON object). The message is plain text, never Rich markup: it quotes URLs, titles,
+    selectors and git's words, which may hold brackets."""
+    log(level, event or level, message)  # type: ignore[arg-type]
 
 
 def one_line(text: str) -> str:
@@ -87,8 +92,21 @@ def main(
             help="Show the traceback of every unexpected error (one line each otherwise).",
         ),
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="NEWSMIRROR_LOG_FORMAT",
+            metavar="plain|json",
+            help="plain: lines for people (the default); json: one JSON object per line (time, level, event, "
+            "feed/article/remote, message) for journald and log collectors.",
+        ),
+    ] = "plain",
 ) -> None:
     ctx.obj = {"debug": debug}
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter(f"{log_format!r}: use plain or json", param_hint="--log-format")
+    log.format = log_format  # type: ignore[assignment]
     if debug:
         # sync, build and publish log the traceback of an unexpected error in one
         # feed, article, image or remote at DEBUG level, and go on.
@@ -183,11 +201,11 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     if not cfg.sites:
         fail(f"{config}: no [[site]] defined; add one (see 'newsmirror init')")
     for warning in cfg.warnings:
-        say("warning", warning)
-    console.print(
+        say("warning", warning, "config")
+    log.info(
+        "check",
         f"{config}: ok — {counted(len(cfg.sites), 'site')}, {counted(channels, 'channel')}, "
         f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_path}",
-        markup=False,
     )
 
 
@@ -205,7 +223,7 @@ def open_store(cfg: Config) -> Store:
 
     store = Store(cfg.store_path)
     if store.upgraded:
-        console.print(str(store.upgraded), markup=False)
+        log.info("store", str(store.upgraded))
     return store
 
 
@@ -217,12 +235,13 @@ def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: S
         chosen = select_channels(cfg, sites, channels)
     except ValueError as exc:
         fail(f"{exc}; see 'newsmirror check'")
-    with SyncDisplay(console, len(chosen)) as display:
+    with SyncDisplay(log, len(chosen)) as display:
         summary = asyncio.run(sync(cfg, store, sites=sites, channels=channels, progress=display))
-    console.print(
+    log.info(
+        "sync",
         f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
         f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
-        f"{summary.failed} failed"
+        f"{summary.failed} failed",
     )
     return summary.ok
 
@@ -231,12 +250,12 @@ def build_stage(cfg: Config, store: Store) -> bool:
     from newsmirror.progress import StageDisplay
     from newsmirror.render import build
 
-    with StageDisplay(console) as display:
+    with StageDisplay(log) as display:
         result = build(cfg, store, progress=display)
     for error in result.errors:
-        say("error", error)
-    console.print(f"built {cfg.output_dir}: {result.summary()}", markup=False)
-    console.print(result.weight(cfg.mirror.page_budget), markup=False)
+        say("error", error, "build")
+    log.info("build", f"built {cfg.output_dir}: {result.summary()}")
+    log.info("build", result.weight(cfg.mirror.page_budget))
     return result.ok
 
 
@@ -246,15 +265,12 @@ def publish_stage(cfg: Config) -> bool:
 
     result = publish(cfg)
     for warning in result.warnings:
-        say("warning", warning)
-    console.print(result.describe(), markup=False)
+        say("warning", warning, "publish")
+    log.info("publish", result.describe())
     if not result.remotes:
-        console.print("no [[remote]] in the config: committed locally only", markup=False)
+        log.info("publish", "no [[remote]] in the config: committed locally only")
     for remote in result.remotes:
-        if remote.ok:
-            console.print(remote.describe(), markup=False)
-        else:
-            say("error", remote.describe())
+        log("info" if remote.ok else "error", "remote", remote.describe(), remote=remote.name)
     return result.ok
 
 
@@ -372,7 +388,7 @@ def status(
     if fail_on_stale is not None:
         stale = stale_feeds(health, now, fail_on_stale)
         for line in stale:
-            say("stale", line)
+            say("stale", line, "stale")
         if stale:
             raise typer.Exit(EXIT_PARTIAL)
 
@@ -661,11 +677,11 @@ def bundle_command(
     with open_store(cfg) as store:
         copy = offline_mirror(cfg, store, cutoff)
         for error in copy.errors:
-            say("error", error)
+            say("error", error, "bundle")
         if not copy.views:
             fail(f"no article {'fetched in the last ' + since if since else 'in the store'}; nothing to bundle", 1)
         try:
-            with StageDisplay(console) as display:
+            with StageDisplay(log) as display:
                 result = write_bundles(copy, out, chosen, display)
         except OSError as exc:
             fail(f"cannot write the bundles in {out}: {exc}")
@@ -693,8 +709,8 @@ def demo_site(
     from newsmirror.demosite import DemoSite
 
     try:
-        log = None if quiet else (lambda line: console.print(line, markup=False))
-        site = DemoSite(host=host, port=port, slow_delay=slow_delay, log=log)
+        request_log = None if quiet else (lambda line: console.print(line, markup=False))
+        site = DemoSite(host=host, port=port, slow_delay=slow_delay, log=request_log)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; pass another --port (0 picks a free one)")
     with site:
