@@ -26,7 +26,22 @@ import re
 
 import charset_normalizer
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Without a mark, UTF-16 and UTF-32 show by where the zero bytes of the first
+# character ("<" or a space, in a page or feed) fall (XML 1.0, appendix F).
+_WIDE_BY_ZEROS = {
+    (False, True, True, True): "utf-32-le",
+    (True, True, True, False): "utf-32-be",
+    (False, True, False, True): "utf-16-le",
+    (True, False, True, False): "utf-16-be",
+}
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I
@@ -96,10 +111,66 @@ def declared_charsets(data: bytes, content_type: str | None = None) -> list[str]
 
 
 def decode(data: bytes, content_type: str | None = None) -> str:
-    """Decode a page or feed body to text."""
+    """Decode a page or feed body to text, with what is not text removed (``clean_text``)."""
+    return clean_text(_decode(data, content_type))
+
+
+# ---------------------------------------------------------------- what is not text
+#
+# The one place where what is not text leaves: every page, feed and saved page is
+# decoded here, and the HTML parsing of extraction neutralises the character
+# references that would bring the same characters back (``clean_markup``). They are
+# not text, and lxml refuses them ("All strings must be XML compatible"): C0 controls
+# but tab, line feed and carriage return; DEL and the C1 controls; lone surrogates;
+# the non-characters U+FDD0–U+FDEF and U+xFFFE/U+xFFFF of every plane.
+_NON_CHARACTERS = "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+_NOT_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NON_CHARACTERS}]")
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _not_text(match: re.Match[str]) -> str:
+    # A lone surrogate stood for some character: say one is missing. The rest are junk.
+    return "\ufffd" if "\ud800" <= match.group() <= "\udfff" else ""
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the characters that are not text (removed; a lone surrogate becomes U+FFFD)."""
+    if _NOT_TEXT.search(text) is None:
+        return text
+    return _NOT_TEXT.sub(_not_text, text)
+
+
+def _reference(match: re.Match[str]) -> str:
+    digits = match[1] or match[2]
+    if len(digits) > 8:
+        return "\ufffd"  # beyond U+10FFFF
+    code = int(digits, 16) if match[1] else int(digits)
+    if 0x80 <= code <= 0x9F:
+        # As browsers read them (HTML's rule): the windows-1252 character of that byte.
+        return bytes([code]).decode("cp1252", errors="ignore")
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return "" if _NOT_TEXT.match(chr(code)) else match[0]
+
+
+def clean_markup(html: str) -> str:
+    """HTML about to be parsed: ``clean_text``, and the numeric character references
+    that would parse into what is not text (``&#1;``, ``&#xFFFE;``, ``&#xD800;``) taken
+    out the same way. Others are left for the parser."""
+    html = clean_text(html)
+    if "&#" not in html:
+        return html
+    return _CHARACTER_REFERENCE.sub(_reference, html)
+
+
+def _decode(data: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(name, errors="replace")
+    # Before UTF-8: UTF-16 holding only ASCII is valid UTF-8 too (with a zero byte after each letter).
+    wide = _WIDE_BY_ZEROS.get(tuple(byte == 0 for byte in data[:4])) if len(data) >= 4 else None
+    if wide:
+        return data.decode(wide, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

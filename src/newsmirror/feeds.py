@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -14,7 +14,8 @@ from lxml.cssselect import CSSSelector
 
 from newsmirror import charset
 from newsmirror.errors import FeedError
-from newsmirror.models import canonical_url, sha1_hex
+from newsmirror.extract.dom import parse_fragment, parse_html
+from newsmirror.models import article_id, canonical_url, sha1_hex
 
 
 @dataclass(slots=True)
@@ -27,6 +28,14 @@ class FeedItem:
     content: str = ""
     summary: str = ""
     updated: str = ""
+    # An entry without a link has no page: its id comes from its guid or its content,
+    # and ``link`` is the feed's address (where its text came from).
+    entry_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """The article's id: from its link, or for an entry without one, its ``entry_id``."""
+        return self.entry_id or article_id(self.link)
 
     @property
     def feed_hash(self) -> str:
@@ -41,6 +50,8 @@ class ParsedFeed:
     # A non-fatal problem (a feed that is malformed but still yielded items).
     warning: str = ""
     title: str = ""  # the feed's own title, when it has one
+    # Entries without a link (nor a guid that is one): usable only from the feed's content.
+    unlinked: list[FeedItem] = field(default_factory=list)
 
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
@@ -55,11 +66,33 @@ def _time(parsed: object) -> datetime | None:
         return None
 
 
+def _text(value: object) -> str:
+    """A string feedparser made (it decodes entities and character references): what is not text goes."""
+    return charset.clean_text(value if isinstance(value, str) else "")
+
+
 def _title(entry: feedparser.FeedParserDict) -> str:
-    title = entry.get("title", "")
+    title = _text(entry.get("title"))
     if "html" in entry.get("title_detail", {}).get("type", "") and ("<" in title or "&" in title):
-        title = lxml.html.fromstring(f"<p>{title}</p>").text_content()
+        title = parse_fragment(f"<p>{title}</p>").text_content()
     return " ".join(title.split())
+
+
+def _unlinked_item(entry: feedparser.FeedParserDict, feed_url: str, content: str, summary: str) -> FeedItem:
+    """An entry without a link: its id from its guid, or else from its text."""
+    body = content or summary
+    basis = _text(entry.get("id")) or body
+    title = _title(entry) or " ".join(parse_fragment(body or "<p></p>").text_content().split())[:60]
+    return FeedItem(
+        title=title or "(untitled)",
+        link=canonical_url(feed_url),
+        published=_time(entry.get("published_parsed") or entry.get("updated_parsed")),
+        author=_text(entry.get("author")),
+        content=body,
+        summary=summary,
+        updated=_text(dict.get(entry, "updated")),
+        entry_id=f"entry-{sha1_hex(basis)[:12]}",
+    )
 
 
 def _new_link(href: str, base: str, seen: set[str]) -> str:
@@ -81,7 +114,9 @@ def _new_link(href: str, base: str, seen: set[str]) -> str:
 def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0 or Atom. Relative links are resolved against the
     feed URL. Raises ``FeedError`` when the response holds no feed."""
-    text = charset.decode(data, content_type)
+    # Character references to what is not text (&#1;, &#xD800;) out before feedparser
+    # turns them into characters (it fails on some: a lone surrogate).
+    text = charset.clean_markup(charset.decode(data, content_type))
     # Hand feedparser UTF-8 and say so: it would otherwise believe the
     # feed's own (often wrong) labels over the text we decoded with care.
     utf8 = _XML_DECL_ENCODING.sub(r'\1 encoding="utf-8"', text, count=1).encode("utf-8")
@@ -95,38 +130,46 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
         if problem is not None:
             raise FeedError(f"malformed feed: {problem}")
     items: list[FeedItem] = []
+    unlinked: list[FeedItem] = []
     seen: set[str] = set()
     for entry in parsed.entries:
-        link = entry.get("link") or next(
-            (alt.get("href") for alt in entry.get("links", []) if alt.get("rel") == "alternate"), ""
-        )
-        if not link:
-            continue
-        link = _new_link(link, url, seen)
-        if not link:
-            continue
         contents = entry.get("content") or []
+        content = _text(max((c.get("value", "") for c in contents), key=len, default=""))
+        summary = _text(entry.get("summary"))
+        href = _text(entry.get("link")) or next(
+            (_text(alt.get("href")) for alt in entry.get("links", []) if alt.get("rel") == "alternate"), ""
+        )
+        # An RSS guid is the item's permanent link unless it says otherwise.
+        guid = _text(entry.get("id"))
+        if not href and entry.get("guidislink", True) and guid.startswith(("http://", "https://")):
+            href = guid
+        if not href:
+            unlinked.append(_unlinked_item(entry, url, content, summary))
+            continue
+        link = _new_link(href, url, seen)
+        if not link:
+            continue
         items.append(
             FeedItem(
                 title=_title(entry) or link,
                 link=link,
                 published=_time(entry.get("published_parsed") or entry.get("updated_parsed")),
-                author=entry.get("author", ""),
-                content=max((c.get("value", "") for c in contents), key=len, default=""),
-                summary=entry.get("summary", ""),
+                author=_text(entry.get("author")),
+                content=content,
+                summary=summary,
                 # dict.get: feedparser's own get() maps a missing "updated" to "published", with a warning.
-                updated=dict.get(entry, "updated", ""),
+                updated=_text(dict.get(entry, "updated")),
             )
         )
     warning = f"malformed feed, used the {len(items)} items that could be read: {problem}" if problem else ""
-    return ParsedFeed(items, warning, " ".join(str(parsed.feed.get("title", "")).split()))
+    return ParsedFeed(items, warning, " ".join(_text(parsed.feed.get("title")).split()), unlinked)
 
 
 def parse_listing(data: bytes, url: str, selector: str, content_type: str = "") -> ParsedFeed:
     """Items from a listing page: each link matched by ``selector``, in page order."""
     text = charset.decode(data, content_type)
     try:
-        root = lxml.html.document_fromstring(text)
+        root = parse_html(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise FeedError(f"cannot parse the listing page: {exc}") from None
     items: list[FeedItem] = []

@@ -25,7 +25,7 @@ from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_fetch import ImageFetcher, image_urls
 from newsmirror.layout import article_label, channel_label
-from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, article_id, utcnow
+from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
 from newsmirror.store import Store
 
 # A page answering "gone" in this many runs in a row is not asked for again (until
@@ -179,16 +179,27 @@ class Syncer:
         if parsed.warning:
             self.progress.warning(f"feed {label}: {parsed.warning}")
 
-        items = [i for i in parsed.items if not any(word in i.title for word in site.skip_titles_matching)]
+        # Entries without a link have no page: only their text in the feed can be had.
+        from_feed = [item for item in parsed.unlinked if item.content] if site.body_from_feed else []
+        entries = parsed.items + from_feed
+        if len(parsed.unlinked) > len(from_feed):
+            why = (
+                "and no content in the feed"
+                if site.body_from_feed
+                else f"skipped (with body_from_feed = true for site {site.id!r}, they are taken from the feed)"
+            )
+            count = len(parsed.unlinked) - len(from_feed)
+            self.progress.warning(f"feed {label}: {count} entries without a link, {why}")
+        items = [i for i in entries if not any(word in i.title for word in site.skip_titles_matching)]
         known = self.store.known_articles(site.id, channel.id)
         given_up = self.store.given_up(site.id, channel.id, GIVE_UP_AFTER)
         todo = []
         for item in items:
-            key = article_id(item.link)
+            key = item.key
             if needs_fetch(item, known.get(key), site.update_markers) and given_up.get(key) != item.feed_hash:
                 todo.append(item)
-        self.summary.skipped += len(parsed.items) - len(todo)
-        self.progress.feed(label, "ok", f"{len(parsed.items)} items, {len(todo)} to fetch")
+        self.summary.skipped += len(entries) - len(todo)
+        self.progress.feed(label, "ok", f"{len(entries)} items, {len(todo)} to fetch")
         self.progress.found(len(todo))
         rules = SiteRules.from_site(site)
         results = await together(self.article(site, channel, rules, item) for item in todo)
@@ -221,7 +232,7 @@ class Syncer:
                 raise
             except Exception as exc:
                 # A bug meeting a hostile page must cost that article, not the run.
-                label = article_label(ArticleKey(site.id, channel.id, article_id(item.link)))
+                label = article_label(ArticleKey(site.id, channel.id, item.key))
                 log.debug("article %s", label, exc_info=exc)
                 self.summary.failed += 1
                 detail = self._error(f"article {label} ({item.link}): {unexpected(exc)}")
@@ -231,7 +242,7 @@ class Syncer:
     async def _article(
         self, site: SiteConfig, channel: ChannelConfig, rules: SiteRules, item: FeedItem
     ) -> ArticleOutcome:
-        key = article_id(item.link)
+        key = item.key
         label = article_label(ArticleKey(site.id, channel.id, key))
         policy = self.config.mirror.outbound_links
         loop = asyncio.get_running_loop()

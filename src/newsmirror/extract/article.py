@@ -21,7 +21,16 @@ from lxml.html import HtmlElement
 from newsmirror.errors import ExtractionError
 from newsmirror.extract import clean
 from newsmirror.extract.dates import htmldate
-from newsmirror.extract.dom import BLOCK_TAGS, CONTROL, TEXT_BLOCKS, copy_element, drop, parse_html, selector, text_key
+from newsmirror.extract.dom import (
+    BLOCK_TAGS,
+    TEXT_BLOCKS,
+    copy_element,
+    drop,
+    parse_fragment,
+    parse_html,
+    selector,
+    text_key,
+)
 from newsmirror.extract.generic import generic_body
 from newsmirror.extract.markdown import OutboundLinks, to_markdown
 from newsmirror.extract.metadata import Metadata, canonical_url, page_metadata
@@ -94,7 +103,7 @@ def extract_article(
 ) -> Extracted:
     """Cut the article out of a decoded page. Raises ExtractionError when there is none."""
     rules = rules or SiteRules()
-    page = CONTROL.sub("", page or "")
+    page = page or ""
     if not page.strip():
         raise ExtractionError("empty page")
     root = parse_page(page)
@@ -123,10 +132,10 @@ def extract_fragment(
 ) -> Extracted:
     """Clean a feed's full-content fragment as an article body (title etc. left empty)."""
     rules = rules or SiteRules()
-    fragment = CONTROL.sub("", fragment or "")
+    fragment = fragment or ""
     if not fragment.strip():
         raise ExtractionError("the feed item has no content")
-    body = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    body = parse_fragment(fragment)
     result = _finish(body, url, rules, outbound_links, Metadata())
     if not result.text.strip() and not result.html:
         raise ExtractionError("the feed item's content is empty after cleaning")
@@ -163,7 +172,7 @@ def _finish(
     # The common boilerplate goes everywhere; a site's rules add to it.
     html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching)
     markdown = to_markdown(html, url, outbound_links)
-    tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    tree = parse_fragment(html or "<p></p>")
     lead_image = meta.lead_image
     if not lead_image:
         # No og:image or JSON-LD image: the body's first image leads.

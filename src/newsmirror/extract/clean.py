@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 
 import nh3
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring, tostring
+from lxml.html import HtmlElement, tostring
 
-from newsmirror.extract.dom import BLOCK_TAGS, NO_SPACE, SAFE_SCHEMES, absolute_url, drop, selector
+from newsmirror.extract.dom import BLOCK_TAGS, NO_SPACE, SAFE_SCHEMES, absolute_url, drop, parse_fragment, selector
 from newsmirror.extract.images import clean_images, resolve_noscript
 
 # What may survive sanitising. Everything else is unwrapped (text kept)
@@ -121,7 +121,7 @@ def clean_html(
     """Clean an HTML fragment (e.g. a feed's full article content)."""
     if not fragment.strip():
         return ""
-    root = fragment_fromstring(fragment, create_parent="div")
+    root = parse_fragment(fragment)
     return clean_tree(root, base_url, remove, drop_blocks_matching, generic)
 
 

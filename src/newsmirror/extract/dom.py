@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from copy import deepcopy
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
@@ -11,11 +12,11 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
-# Control characters (other than tab and line breaks) are not text, and lxml refuses them.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Comments and processing instructions never matter; dropping them while
-# parsing spares every later pass over the tree.
-PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+from newsmirror.charset import clean_markup
+
+# One parser per thread: extraction runs in a thread pool, and an lxml parser
+# object must not be used by two threads at once.
+_local = threading.local()
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Elements that make a block of their own (text in two of them never runs together).
 BLOCK_TAGS = (
@@ -29,12 +30,33 @@ NO_SPACE = re.compile(r"\s+")
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
+def html_parser() -> lxml.html.HTMLParser:
+    """This thread's HTML parser."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        # Comments and processing instructions never matter; dropping them while
+        # parsing spares every later pass over the tree.
+        parser = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+        _local.parser = parser
+    return parser
+
+
 def parse_html(page: str) -> HtmlElement:
-    """A decoded page → its lxml tree (raises lxml's ParserError or ValueError on non-HTML)."""
+    """A decoded page → its lxml tree (raises lxml's ParserError or ValueError on non-HTML).
+
+    Every HTML that extraction parses goes through here or ``parse_fragment``: what
+    is not text, and character references to it (``java&#1&#2script:``), are taken
+    out first, so no tree ever holds a character lxml would refuse to set later."""
+    page = clean_markup(page)
     # lxml refuses str input that carries an XML encoding declaration.
     if page.lstrip().startswith("<?xml"):
         page = _XML_DECLARATION.sub("", page)
-    return lxml.html.document_fromstring(page, parser=PARSER)
+    return lxml.html.document_fromstring(page, parser=html_parser())
+
+
+def parse_fragment(html: str) -> HtmlElement:
+    """A piece of HTML → a ``<div>`` holding it, cleaned like ``parse_html``."""
+    return lxml.html.fragment_fromstring(clean_markup(html), create_parent="div", parser=html_parser())
 
 
 def text_key(element: HtmlElement) -> str:

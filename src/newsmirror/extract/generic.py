@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from newsmirror.extract.dom import NO_SPACE, TEXT_BLOCKS, copy_element, drop, text_key
+from newsmirror.extract.dom import NO_SPACE, TEXT_BLOCKS, copy_element, drop, parse_fragment, text_key
 from newsmirror.extract.images import is_placeholder
 from newsmirror.extract.metadata import Metadata
 
@@ -77,7 +76,7 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
         return copy_element(max(marked, key=lambda e: len(text_key(e))))
     if len(NO_SPACE.sub("", meta.body_text)) > found:
         paragraphs = "".join(f"<p>{escape(line)}</p>" for line in meta.body_text.splitlines() if line.strip())
-        return lxml.html.fragment_fromstring(paragraphs, create_parent="div")
+        return parse_fragment(paragraphs)
     if body is not None:
         restore_from_page(body, root)
     return body
@@ -94,7 +93,7 @@ def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | 
         return None
     html_root = convert_to_html(doc.body)
     body = html_root.find("body")
-    return lxml.html.fragment_fromstring(etree.tostring(body, encoding="unicode"), create_parent="div")
+    return parse_fragment(etree.tostring(body, encoding="unicode"))
 
 
 def _expected_length(root: HtmlElement, meta: Metadata) -> int:

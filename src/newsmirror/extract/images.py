@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring
+from lxml.html import HtmlElement
 
-from newsmirror.extract.dom import absolute_url, drop
+from newsmirror.extract.dom import absolute_url, drop, parse_fragment
 
 _LAZY_SRC_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "data-url", "data-echo", "data-lazy")
 # Stand-ins shown until a script loads the real image: data: URIs and small
@@ -43,7 +43,7 @@ def resolve_noscript(root: HtmlElement) -> None:
         images = []
         if "<img" in inner:
             try:
-                images = [e for e in fragment_fromstring(inner, create_parent="div").iter("img")]
+                images = [e for e in parse_fragment(inner).iter("img")]
             except (etree.ParserError, ValueError):
                 images = []
         else:
