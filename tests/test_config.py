@@ -166,3 +166,11 @@ def test_the_starter_itself_is_valid_and_strict_types_still_take_toml_numbers_an
     config = parse_config(starter)
     assert config.http.connect_timeout == 10.0  # an integer where a float is expected is fine
     assert config.mirror.output == Path("mirror")
+
+
+def test_counted_words() -> None:
+    from newsmirror.words import counted
+
+    assert [counted(n, "site") for n in (0, 1, 2, 1200)] == ["0 sites", "1 site", "2 sites", "1,200 sites"]
+    assert counted(1, "body", "bodies") == "1 body" and counted(3, "body", "bodies") == "3 bodies"
+    assert counted(0, "remote", zero="no") == "no remotes"

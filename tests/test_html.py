@@ -129,8 +129,9 @@ def test_every_markdown_file_has_a_safe_self_contained_html_sibling(tmp_path: Pa
     assert (out / "index.html").is_file()
 
     # Links that may leave the mirror: the articles' own links and images, their original
-    # addresses, the share URLs, the other mirrors and the view counter.
+    # addresses, the share URLs, the other mirrors, the view counter and the page's own canonical address.
     allowed_hosts = {"www.example.com", "img.example.com", "gitlab.com", "codeberg.org", "counter.example.org"}
+    allowed_hosts.add("example.github.io")
     for page in sorted(files(out, ".html")):
         text = (out / page).read_text("utf-8")
         parser = lxml.html.HTMLParser()
@@ -162,7 +163,10 @@ def test_every_markdown_file_has_a_safe_self_contained_html_sibling(tmp_path: Pa
     assert page.xpath("//s/text()") == ["旧说法"]  # GitHub's strikethrough
     assert f"{BASE}/pages/kzg/p9/1029403.md" in page.xpath("//a/@href")  # the share URL: what the QR code holds
     assert article(3).url in page.xpath("//a/@href")
+    # Its own address on the HTML site (mirror.site_url), for search engines and readers who share it.
+    assert page.xpath("//link[@rel='canonical']/@href") == [f"{SITE}pages/kzg/p9/1029403.html"]
     home = lxml.html.parse(str(out / "index.html")).getroot()
+    assert home.xpath("//link[@rel='canonical']/@href") == [f"{SITE}index.html"]
     assert home.xpath("//a[text()='RSS 订阅']/@href") == ["feed.xml"]
     assert home.xpath("//link[@rel='alternate']/@href") == ["feed.xml"]
     assert all(

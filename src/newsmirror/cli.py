@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from newsmirror.config import DEFAULT_CONFIG, Config, load_config
 from newsmirror.errors import EXIT_BUG, EXIT_PARTIAL, EXIT_USAGE, NewsmirrorError, UsageError
 from newsmirror.progress import LOG_FORMATS, Log
+from newsmirror.words import counted
 
 if TYPE_CHECKING:
     from newsmirror.discover import Discovery
@@ -194,8 +195,6 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     Every mistake is one line naming the key. Addresses still at the starter's
     examples are warnings: the config is usable, but not finished.
     """
-    from newsmirror.words import counted
-
     cfg = load(config)
     channels = sum(len(site.channels) for site in cfg.sites)
     if not cfg.sites:
@@ -548,7 +547,7 @@ def extract(
         temp.write_text(result, encoding="utf-8")
         temp.replace(target)
     if out is not None:
-        console.print(f"extracted {len(pages) - failed} of {len(pages)} pages into {out}")
+        console.print(f"extracted {len(pages) - failed} of {counted(len(pages), 'page')} into {out}")
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -688,7 +687,7 @@ def bundle_command(
     for path in [*result.written, *result.unchanged]:
         if path.parent == out:
             console.print(f"{path}: {path.stat().st_size / 1024:.0f} KB", markup=False)
-    console.print(f"bundles of {copy.article_count} articles in {out}: {result.summary()}", markup=False)
+    console.print(f"bundles of {counted(copy.article_count, 'article')} in {out}: {result.summary()}", markup=False)
     finish(not copy.errors)
 
 

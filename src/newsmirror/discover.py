@@ -21,6 +21,7 @@ import lxml.html
 from newsmirror import charset
 from newsmirror.feeds import FeedError, parse_feed, parse_listing
 from newsmirror.http import FetchError, HttpClient
+from newsmirror.words import counted
 
 _FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 # Where feeds commonly live (WordPress, Blogger, Ghost, Hugo, Jekyll, Drupal, news CMSs), tried from
@@ -73,7 +74,7 @@ class Discovery:
     def describe(self) -> list[str]:
         """What was found, for the operator."""
         lines = [f"looked at {self.page} ({self.site_name})"]
-        lines += [f"  feed: {f.url} — {f.title or 'untitled'}, {f.items} items" for f in self.feeds]
+        lines += [f"  feed: {f.url} — {f.title or 'untitled'}, {counted(f.items, 'item')}" for f in self.feeds]
         lines += [f"  not a feed: {reason}" for reason in self.rejected]
         if self.listing:
             lines.append(f"  no feed; a listing page: {self.listing.url}, links = {self.listing.links!r}, e.g.:")

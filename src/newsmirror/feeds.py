@@ -16,6 +16,7 @@ from newsmirror import charset
 from newsmirror.errors import FeedError
 from newsmirror.extract.dom import parse_fragment, parse_html
 from newsmirror.models import article_id, canonical_url, sha1_hex
+from newsmirror.words import counted
 
 
 @dataclass(slots=True)
@@ -161,7 +162,7 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
                 updated=_text(dict.get(entry, "updated")),
             )
         )
-    warning = f"malformed feed, used the {len(items)} items that could be read: {problem}" if problem else ""
+    warning = f"malformed feed, used the {counted(len(items), 'item')} that could be read: {problem}" if problem else ""
     return ParsedFeed(items, warning, " ".join(_text(parsed.feed.get("title")).split()), unlinked)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from newsmirror.config import Config, RemoteConfig
 from newsmirror.errors import PublishError, unexpected
 from newsmirror.layout import TEMP_PATTERN, is_article_page
+from newsmirror.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def _commit_message(result: PublishResult, squash: bool) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     message = (
         f"Mirror update {stamp}: {result.added} added, {result.updated} updated, {result.removed} removed\n\n"
-        f"Article pages added, updated and removed; {result.other_files} other files changed "
+        f"Article pages added, updated and removed; {counted(result.other_files, 'other file')} changed "
         "(indexes, home page, QR codes, images).\n"
     )
     if squash:

@@ -27,6 +27,7 @@ from newsmirror.image_fetch import ImageFetcher, image_urls
 from newsmirror.layout import article_label, channel_label
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
 from newsmirror.store import Store
+from newsmirror.words import counted
 
 # A page answering "gone" in this many runs in a row is not asked for again (until
 # its feed entry changes): otherwise its feed could never be answered 304, and the
@@ -199,7 +200,7 @@ class Syncer:
             if needs_fetch(item, known.get(key), site.update_markers) and given_up.get(key) != item.feed_hash:
                 todo.append(item)
         self.summary.skipped += len(entries) - len(todo)
-        self.progress.feed(label, "ok", f"{len(entries)} items, {len(todo)} to fetch")
+        self.progress.feed(label, "ok", f"{counted(len(entries), 'item')}, {len(todo)} to fetch")
         self.progress.found(len(todo))
         rules = SiteRules.from_site(site)
         results = await together(self.article(site, channel, rules, item) for item in todo)

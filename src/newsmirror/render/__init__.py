@@ -279,7 +279,7 @@ class _Build:
     def write_html(self, lists: dict[str, str]) -> None:
         """The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed."""
         mirror = self.config.mirror
-        settings = sha1_hex(repr((code_fingerprint(), mirror.title, mirror.asset_base_url)))
+        settings = sha1_hex(repr((code_fingerprint(), mirror.title, mirror.asset_base_url, mirror.site_url)))
         sizes = self.store.image_sizes() if mirror.images == "copy" else {}
         sources = self.sources | {path: sha1_hex(text) for path, text in lists.items()}
         for done, (path, inputs) in enumerate(sorted(sources.items()), start=1):
@@ -294,7 +294,13 @@ class _Build:
             markdown = lists.get(path) or (self.tree.read(path) or b"").decode()
             if markdown:  # empty: its Markdown could not be written, an error is already reported
                 html = to_html(
-                    markdown, path, mirror.title, lang=language, sizes=sizes, asset_base_url=mirror.asset_base_url
+                    markdown,
+                    path,
+                    mirror.title,
+                    lang=language,
+                    sizes=sizes,
+                    asset_base_url=mirror.asset_base_url,
+                    site_url=mirror.site_url,
                 )
                 self.put(job, html.encode())
 

@@ -83,6 +83,7 @@ def to_html(
     csp: str | None = CSP,
     sizes: Mapping[str, tuple[int, int]] | None = None,
     asset_base_url: str | None = None,
+    site_url: str | None = None,
 ) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
 
@@ -90,7 +91,8 @@ def to_html(
     offline copies pass ``feed=False`` (there is no feed beside them) and their own ``csp`` (None: none).
     Every image of the mirror gets its ``width`` and ``height`` (``sizes``: file name → pixels), so the
     page does not jump as images arrive, and all but the first wait until they are scrolled near
-    (``loading="lazy"``): on a slow line the text comes first.
+    (``loading="lazy"``): on a slow line the text comes first. With ``site_url`` (where the HTML site
+    is served) the page names its own address there as its canonical one.
     """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
@@ -125,6 +127,7 @@ def to_html(
             root=root,
             feed=layout.FEED if feed else None,
             csp=csp,
+            canonical=layout.url(site_url, layout.html_path(path)) if site_url else None,
             feed_title=mirror_title,
             body=body,
         )

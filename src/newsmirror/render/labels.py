@@ -29,6 +29,11 @@ class Labels:
     no_articles_yet: str
     feed: str
     health: str
+    health_as_of: str  # "截至最新文章（{when}）。…{days}…": the health page is dated by the newest article
+    health_columns: str  # the table's header cells, separated by "|"
+    health_ok: str
+    health_failing: str  # "… {when}": failing since its last success
+    health_never: str
     views: str  # "{n} 次阅读"
     no_views: str
     more_hot: str
@@ -60,6 +65,11 @@ LABELS: dict[str, Labels] = {
         no_articles_yet="尚无文章。",
         feed="RSS 订阅",
         health="来源状态",
+        health_as_of="截至最新文章（{when}）。「每日」为近 {days} 天平均每天的新文章数。",
+        health_columns="来源|状态|每日|已存|提示",
+        health_ok="正常",
+        health_failing="读取失败，上次成功 {when}",
+        health_never="尚未读取成功",
         views="{n} 次阅读",
         no_views="暂无阅读统计。",
         more_hot="更多热点 →",
@@ -89,6 +99,11 @@ LABELS: dict[str, Labels] = {
         no_articles_yet="尚無文章。",
         feed="RSS 訂閱",
         health="來源狀態",
+        health_as_of="截至最新文章（{when}）。「每日」為近 {days} 天平均每天的新文章數。",
+        health_columns="來源|狀態|每日|已存|提示",
+        health_ok="正常",
+        health_failing="讀取失敗，上次成功 {when}",
+        health_never="尚未讀取成功",
         views="{n} 次閱讀",
         no_views="暫無閱讀統計。",
         more_hot="更多熱點 →",
@@ -118,6 +133,11 @@ LABELS: dict[str, Labels] = {
         no_articles_yet="No articles yet.",
         feed="RSS feed",
         health="Source status",
+        health_as_of="As of the newest article ({when}). Per day: new articles a day over the last {days} days.",
+        health_columns="Source|State|Per day|Stored|Warnings",
+        health_ok="current",
+        health_failing="failing; last success {when}",
+        health_never="never read yet",
         views="{n} views",
         no_views="No reading figures yet.",
         more_hot="More most read →",
