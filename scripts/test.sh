@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything the test suite needs, then run it: lint, then pytest.
+# Set up everything the test suite needs, then run it: lint, types (mypy over src), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +26,5 @@ fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
+.venv/bin/mypy
 exec .venv/bin/pytest -n 2 -q "$@"

@@ -192,8 +192,8 @@ def _decode(data: bytes, content_type: str | None = None) -> str:
     if chinese is not None:
         return chinese
     best = charset_normalizer.from_bytes(data[:_SAMPLE]).best()
-    name = _normalise(best.encoding) if best else None
-    return data.decode(name or "gb18030", errors="replace")
+    guessed = _normalise(best.encoding) if best else None
+    return data.decode(guessed or "gb18030", errors="replace")
 
 
 def _normalise(label: str) -> str | None:

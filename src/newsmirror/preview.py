@@ -15,7 +15,6 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 from newsmirror.layout import HOME, HTML_HOME
@@ -30,11 +29,11 @@ _TYPES = {
 
 
 class PreviewHandler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, **_TYPES}
     server_version = "newsmirror-preview"
 
     def __init__(self, *args: object, directory: str, **kwargs: object) -> None:
         self.root = Path(directory).resolve()
+        self.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **_TYPES}
         super().__init__(*args, directory=str(self.root), **kwargs)  # type: ignore[arg-type]
 
     def send_head(self):  # type: ignore[no-untyped-def]

@@ -133,6 +133,8 @@ class DemoSite:
         self._server.demo = self
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._server.server_address[:2]
+        if isinstance(bound_host, bytes):  # only for AF_UNIX-style addresses, never for this TCP server
+            bound_host = bound_host.decode()
         self.base_url = f"http://{bound_host}:{bound_port}"
         self.sites: list[Site] = load_sites()
         self._items: dict[str, list[Item]] = {site.id: load_items(site) for site in self.sites}

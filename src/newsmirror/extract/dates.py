@@ -36,6 +36,7 @@ def parse_date(value: str, zone: tzinfo = UTC) -> datetime | None:
     value = re.sub(r"\s+", "T", value, count=1) if _ISO_DATE_SPACE_TIME.match(value) else value
     value = value.replace("Z", "+00:00")
     value = _ZONE_WITHOUT_COLON.sub(r"\1:\2", value)
+    parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -89,7 +89,7 @@ def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | 
     doc = trafilatura.bare_extraction(
         page, url=url or None, fast=fast, include_comments=False, with_metadata=False, **TRAFILATURA_OPTIONS
     )
-    if doc is None or doc.body is None:
+    if doc is None or isinstance(doc, dict) or doc.body is None:  # a dict only with as_dict=True
         return None
     html_root = convert_to_html(doc.body)
     body = html_root.find("body")

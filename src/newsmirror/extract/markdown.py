@@ -9,7 +9,7 @@ Chinese punctuation or full-width spaces.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from markdownify import MarkdownConverter
@@ -38,7 +38,7 @@ def same_site(url: str, article_url: str) -> bool:
 
 
 class _Converter(MarkdownConverter):
-    def __init__(self, article_url: str, outbound_links: OutboundLinks, **options: object) -> None:
+    def __init__(self, article_url: str, outbound_links: OutboundLinks, **options: Any) -> None:
         super().__init__(**options)
         self.article_url = article_url
         self.outbound_links = outbound_links
@@ -46,7 +46,7 @@ class _Converter(MarkdownConverter):
     def escape(self, text, parent_tags):  # type: ignore[no-untyped-def]
         # A "<" in text (e.g. <The Palace>, a Korean-style title) would read as
         # an HTML tag, which GitHub then hides; as an entity it shows as typed.
-        return super().escape(text, parent_tags).replace("<", "&lt;")
+        return super().escape(text, parent_tags).replace("<", "&lt;")  # type: ignore[misc]  # not in its stubs
 
     def convert_a(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         href = el.get("href") or ""
@@ -54,7 +54,7 @@ class _Converter(MarkdownConverter):
             return text
         if self.outbound_links == "original" and not same_site(href, self.article_url):
             return text
-        return super().convert_a(el, text, parent_tags)
+        return super().convert_a(el, text, parent_tags)  # type: ignore[misc]  # not in its stubs
 
     def convert_img(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         src = el.get("src") or ""

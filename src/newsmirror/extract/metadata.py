@@ -62,7 +62,7 @@ def page_metadata(root: HtmlElement, url: str) -> Metadata:
     image = _image_of(article.get("image")) or metas.get("og:image", "") or metas.get("twitter:image", "")
     meta.lead_image = urljoin(url, image) if image else ""
     meta.lead_caption = metas.get("og:image:alt", "") or metas.get("twitter:image:alt", "")
-    bodies = [a.get("articleBody") for a in articles if isinstance(a.get("articleBody"), str)]
+    bodies = [body for a in articles if isinstance(body := a.get("articleBody"), str)]
     meta.body_text = max(bodies, key=len) if bodies else ""
     return meta
 

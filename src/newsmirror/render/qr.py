@@ -58,7 +58,8 @@ def qr_png(url: str) -> bytes:
     """The PNG of ``url``'s QR code: black on white, 1 bit per pixel, ``BORDER`` modules of quiet zone."""
     matrix = qr_code(url).to_image(scale=SCALE, add_quiet_zones=False)
     height, width = matrix.shape
-    image = Image.frombuffer("L", (width, height), bytes(memoryview(matrix)), "raw", "L", 0, 1)
+    pixels = bytes(memoryview(matrix))  # type: ignore[arg-type]  # a buffer; its stubs do not say so
+    image = Image.frombuffer("L", (width, height), pixels, "raw", "L", 0, 1)
     image = ImageOps.expand(image, border=BORDER * SCALE, fill=255).convert("1", dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=9)
