@@ -36,7 +36,7 @@ _BOMS = (
 )
 # Without a mark, UTF-16 and UTF-32 show by where the zero bytes of the first
 # character ("<" or a space, in a page or feed) fall (XML 1.0, appendix F).
-_WIDE_BY_ZEROS = {
+_WIDE_BY_ZEROS: dict[tuple[bool, ...], str] = {
     (False, True, True, True): "utf-32-le",
     (True, True, True, False): "utf-32-be",
     (False, True, False, True): "utf-16-le",
