@@ -12,7 +12,8 @@ from PIL import Image
 from newsmirror.store import Store
 
 # The headless Chromium fixture (``browser``): tests/browser.py.
-pytest_plugins = ["browser"]
+# A temporary PostgreSQL (``postgres``, ``postgres_url``, ``store_location``): tests/postgres.py.
+pytest_plugins = ["browser", "postgres"]
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def config(tmp_path: Path, server: HTTPServer, sites: dict[str, str]) -> Config:
 def run_sync(cfg: Config) -> tuple[list[str], list[str], dict[str, list]]:
     progress = Progress()
     with Store(cfg.store_path) as store:
-        summary = asyncio.run(sync(cfg, store, progress=progress))
+        summary = asyncio.run(sync(cfg, store, progress=progress, all_feeds=True))
         stored = {site.id: store.articles(site.id, "c") for site in cfg.sites}
     return summary.errors, progress.warnings, stored
 

@@ -33,6 +33,7 @@ class Warnings:
 
     def feed(self, *args: object) -> None: ...
     def found(self, count: int) -> None: ...
+    def polling(self, feeds: int) -> None: ...
     def article(self, *args: object) -> None: ...
 
     def warning(self, message: str) -> None:
@@ -140,7 +141,7 @@ def test_sync_stores_images_shrunk_and_the_html_site_shows_their_size(tmp_path: 
 
     with Store(config.store_path) as store:
         progress = Warnings()
-        asyncio.run(sync(config, store, sites=["harbor"], progress=progress))
+        asyncio.run(sync(config, store, sites=["harbor"], progress=progress, all_feeds=True))
         label = f"article harbor/world/{key.id}: image "
         warnings = {name: [w for w in progress.lines if w.startswith(label) and u in w] for name, u in urls.items()}
         assert [name for name, lines in warnings.items() if lines] == ["bomb.png", "notes.jpg", "huge.jpg"]
@@ -162,10 +163,10 @@ def test_sync_stores_images_shrunk_and_the_html_site_shows_their_size(tmp_path: 
 
         # The download cap: tried `image_attempts` times over all runs, then never asked for again.
         for _ in range(2):
-            asyncio.run(sync(config, store, sites=["harbor"], progress=Warnings()))
+            asyncio.run(sync(config, store, sites=["harbor"], progress=Warnings(), all_feeds=True))
         demo.clear_requests()
         progress = Warnings()
-        asyncio.run(sync(config, store, sites=["harbor"], progress=progress))
+        asyncio.run(sync(config, store, sites=["harbor"], progress=progress, all_feeds=True))
         assert demo.requests and not [r for r in demo.requests if r.path.startswith(media)]
         assert progress.lines == []
 
@@ -243,7 +244,7 @@ def test_build_reports_the_largest_page_and_those_over_budget(tmp_path: Path, de
     page = demo.add_article("harbor", "world", "A wide view", body)
     config = make_config(tmp_path, demo, html=True, page_budget=20 * 1024)
     with Store(config.store_path) as store:
-        asyncio.run(sync(config, store, sites=["harbor"], progress=Warnings()))
+        asyncio.run(sync(config, store, sites=["harbor"], progress=Warnings(), all_feeds=True))
         result = build(config, store)
     key = ArticleKey("harbor", "world", article_id(page))
     largest = result.largest

@@ -36,6 +36,7 @@ class Recorder:
 
     def feed(self, label: str, outcome: str, detail: str = "") -> None: ...
     def found(self, count: int) -> None: ...
+    def polling(self, feeds: int) -> None: ...
     def article(self, label: str, outcome: str, detail: str = "") -> None: ...
 
     def warning(self, message: str) -> None:
@@ -50,7 +51,7 @@ def make_config(tmp_path: Path, demo: DemoSite, **mirror: object) -> Config:
 
 def run_sync(config: Config, store: Store, *sites: str) -> tuple[RunSummary, list[str]]:
     progress = Recorder()
-    summary = asyncio.run(sync(config, store, sites=sites, progress=progress))
+    summary = asyncio.run(sync(config, store, sites=sites, progress=progress, all_feeds=True))
     return summary, progress.warnings
 
 

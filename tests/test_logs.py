@@ -13,7 +13,7 @@ from newsmirror.demosite import DemoSite
 
 def run(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsmirror.cli", *args, "run", "--config", str(config)],
+        [sys.executable, "-m", "newsmirror.cli", *args, "run", "--all", "--config", str(config)],
         capture_output=True, text=True, timeout=180, env={**os.environ, **(env or {})},
     )  # fmt: skip
 

@@ -110,7 +110,7 @@ def test_run_mirrors_the_sample_sites_to_every_remote(tmp_path: Path, demo: Demo
     before = snapshot(out)
     (tmp_path / "refusing.git" / "hooks" / "pre-receive").unlink()
     demo.clear_requests()
-    again = cli("run", "--config", str(mirror))
+    again = cli("run", "--all", "--config", str(mirror))
     assert "built" in again.stderr and "0 written, 0 removed" in again.stderr, again.stderr
     assert "no change in the output tree, no commit" in again.stderr
     assert snapshot(out) == before
@@ -126,7 +126,7 @@ def test_one_new_article_changes_only_its_page_and_the_lists(tmp_path: Path, dem
     url = demo.add_article(
         "harbor", "science", "Seagrass meadows return to the bay", "<p>Divers counted new shoots.</p>"
     )
-    result = cli("run", "--config", str(mirror))
+    result = cli("run", "--all", "--config", str(mirror))
     assert "1 new" in result.stderr
     after = snapshot(out)
     changed = sorted(path for path in after if before.get(path) != after[path])

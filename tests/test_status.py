@@ -129,7 +129,7 @@ def test_sync_records_health_and_the_run_log_reads_back(tmp_path: Path) -> None:
         config = tmp_path / "newsmirror.toml"
         config.write_text(demo.config_toml(output=str(tmp_path / "mirror"), store=str(tmp_path / "store.db")))
         for _ in range(2):
-            assert CliRunner().invoke(app, ["sync", "--config", str(config)]).exit_code == 1  # the broken feed
+            assert CliRunner().invoke(app, ["sync", "--all", "--config", str(config)]).exit_code == 1  # the broken feed
     result = CliRunner().invoke(app, ["status", "--config", str(config), "--json"])
     feeds = json.loads(result.stdout)
     broken = [f for f in feeds if f["failures"]]

@@ -110,7 +110,7 @@ def test_resync_answers_304_and_fetches_nothing_again(tmp_path: Path, demo: Demo
     first = stored(tmp_path)
     demo.clear_requests()
 
-    result = sync_cli(config)
+    result = sync_cli(config, "--all")
     assert result.returncode == 1  # the 404 and the malformed feed still fail
     requests = demo.requests
     failed_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -137,7 +137,7 @@ def test_new_and_updated_articles_are_fetched_alone(tmp_path: Path, demo: DemoSi
     url = demo.add_article(
         "harbor", "world", "Harbour pilots train on a new simulator", "<p>Pilots trained all week.</p>"
     )
-    result = sync_cli(config, "--site", "harbor")
+    result = sync_cli(config, "--site", "harbor", "--all")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1].startswith(
         "feeds: 1 ok, 1 not modified, 0 failed; articles: 1 new, 0 updated"
@@ -173,7 +173,9 @@ def test_kill_mid_run_then_next_sync_completes(tmp_path: Path) -> None:
 
         demo.slow_delay = 0.2
         result = sync_cli(config)
-        assert result.returncode == 1  # only the known failures
+        # The killed sync's feeds are still leased to it and were not polled to the end: the next
+        # sync takes them over at once. (The known failures may already be backing off: exit 0 or 1.)
+        assert result.returncode in (0, 1), result.stderr
         assert sorted(stored(tmp_path)) == sorted(a.url for a in demo.expected.all_articles())
         db = sqlite3.connect(tmp_path / "store.db")
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -218,7 +220,7 @@ def test_update_marker_and_changed_feed_content_refetch(tmp_path: Path, demo: De
     demo.update_article(in_feed.url, body_html="<p>作者补充了一段新的文字。</p>")
     demo.clear_requests()
 
-    result = sync_cli(config)
+    result = sync_cli(config, "--all")
     assert "articles: 0 new, 2 updated" in result.stderr.splitlines()[-1], result.stderr
     pages = [r.path for r in demo.requests if r.path not in feed_paths(demo)]
     assert marked.url.split(demo.base_url, 1)[1] in pages
@@ -236,17 +238,17 @@ def test_a_page_that_stays_gone_is_given_up_after_three_runs(tmp_path: Path, dem
     gone_path = gone.split(demo.base_url, 1)[1]
     lines = []
     for _ in range(3):
-        result = sync_cli(config)
+        result = sync_cli(config, "--all")
         lines.append(next(line for line in result.stderr.splitlines() if article_id(gone) in line))
     site, channel = re.match(r"error: article ([\w-]+)/([\w-]+)/", lines[0]).groups()  # type: ignore[union-attr]
     assert "404" in lines[0] and "not asked for again" not in lines[0]
     assert lines[2].endswith("(3 runs in a row: not asked for again unless its feed entry changes)")
 
     demo.clear_requests()
-    fourth = sync_cli(config, "--site", site)
+    fourth = sync_cli(config, "--site", site, "--all")
     assert fourth.returncode == 0, fourth.stderr  # nothing of that site failed this time
     assert gone_path not in [r.path for r in demo.requests]
     demo.clear_requests()
-    sync_cli(config, "--site", site)
+    sync_cli(config, "--site", site, "--all")
     feed_path = demo.expected.feeds[(site, channel)].split(demo.base_url, 1)[1]
     assert [r.status for r in demo.requests if r.path == feed_path] == [304]  # the feed can be answered 304 again

@@ -23,6 +23,7 @@ from newsmirror.words import counted
 
 if TYPE_CHECKING:
     from newsmirror.discover import Discovery
+    from newsmirror.models import RunSummary
     from newsmirror.store import Store
 
 # markup=False: every message may quote outside text (paths, URLs, titles, selectors, git's words).
@@ -204,29 +205,34 @@ def check(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     log.info(
         "check",
         f"{config}: ok — {counted(len(cfg.sites), 'site')}, {counted(channels, 'channel')}, "
-        f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_path}",
+        f"{counted(len(cfg.remotes), 'remote', zero='no')}; output {cfg.output_dir}, store {cfg.store_label}",
     )
 
 
 @contextmanager
 def locked(cfg: Config) -> Iterator[None]:
-    """Hold the run lock, or exit at once if another run holds it."""
+    """Hold the run lock, or exit at once if another run holds it: a lock file beside a SQLite
+    store, an advisory lock in a PostgreSQL one (so runs take turns across every machine)."""
     from newsmirror.lock import run_lock
+    from newsmirror.store import cluster_run_lock
+    from newsmirror.sync import owner_name
 
-    with run_lock(cfg.store_path):
+    with cluster_run_lock(cfg.store_url, owner_name("run")) if cfg.store_url else run_lock(cfg.store_path):
         yield
 
 
 def open_store(cfg: Config) -> Store:
     from newsmirror.store import Store
 
-    store = Store(cfg.store_path)
+    store = Store(cfg.store)
     if store.upgraded:
         log.info("store", str(store.upgraded))
     return store
 
 
-def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: Sequence[str] = ()) -> bool:
+def sync_stage(
+    cfg: Config, store: Store, sites: Sequence[str] = (), channels: Sequence[str] = (), all_feeds: bool = False
+) -> bool:
     from newsmirror.progress import SyncDisplay
     from newsmirror.sync import select_channels, sync
 
@@ -235,14 +241,21 @@ def sync_stage(cfg: Config, store: Store, sites: Sequence[str] = (), channels: S
     except ValueError as exc:
         fail(f"{exc}; see 'newsmirror check'")
     with SyncDisplay(log, len(chosen)) as display:
-        summary = asyncio.run(sync(cfg, store, sites=sites, channels=channels, progress=display))
+        summary = asyncio.run(sync(cfg, store, sites=sites, channels=channels, progress=display, all_feeds=all_feeds))
+    for line in summary.failing:
+        say("warning", line, "feed")
+    print_summary(summary)
+    return summary.ok
+
+
+def print_summary(summary: RunSummary) -> None:
+    not_due = f"; {summary.feeds_not_due} feeds not due yet (--all polls them)" if summary.feeds_not_due else ""
     log.info(
         "sync",
         f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
         f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
-        f"{summary.failed} failed",
+        f"{summary.failed} failed{not_due}",
     )
-    return summary.ok
 
 
 def build_stage(cfg: Config, store: Store) -> bool:
@@ -283,8 +296,13 @@ def sync_command(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     site: Annotated[list[str], typer.Option("--site", "-s", help="Only this site (repeatable).")] = [],  # noqa: B006
     channel: Annotated[list[str], typer.Option("--channel", help="Only this channel (repeatable).")] = [],  # noqa: B006
+    all_feeds: Annotated[bool, typer.Option("--all", help="Poll every feed, not only those that are due.")] = False,
 ) -> None:
-    """Fetch every channel's feed and its new or updated articles into the store.
+    """Fetch the feeds that are due and their new or updated articles into the store.
+
+    Each feed is due again at its own publishing rhythm, between schedule.min_interval
+    and schedule.max_interval, later when its server asks (Cache-Control: max-age,
+    Retry-After), and backing off after failures; --all polls every feed now.
 
     Exits 0 when everything succeeded, 1 when some feeds or articles failed
     (they are retried by the next sync), 2 on a config error, 3 when a run is
@@ -292,7 +310,7 @@ def sync_command(
     """
     cfg = load(config)
     with locked(cfg), open_store(cfg) as store:
-        finish(sync_stage(cfg, store, site, channel))
+        finish(sync_stage(cfg, store, site, channel, all_feeds))
 
 
 @app.command("build")
@@ -304,7 +322,7 @@ def build_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     2 on a config or store error, 3 when a run is still going.
     """
     cfg = load(config)
-    if not cfg.store_path.exists():
+    if not cfg.store_url and not cfg.store_path.exists():
         fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
     with locked(cfg), open_store(cfg) as store:
         finish(build_stage(cfg, store))
@@ -324,8 +342,11 @@ def publish_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
 
 
 @app.command("run")
-def run_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
-    """Sync, build and publish in one go, under a lock: what a timer calls.
+def run_command(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    all_feeds: Annotated[bool, typer.Option("--all", help="Poll every feed, not only those that are due.")] = False,
+) -> None:
+    """Sync the feeds that are due, build and publish in one go, under a lock: what a timer calls.
 
     A timer firing while a run is still going exits at once with status 3.
     What a failed feed, article or remote missed is done by the next run; the
@@ -333,13 +354,13 @@ def run_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     every step succeeded, 1 when some feed, article or remote failed.
     """
     cfg = load(config)
-    finish(run_all(cfg))
+    finish(run_all(cfg, all_feeds))
 
 
-def run_all(cfg: Config) -> bool:
+def run_all(cfg: Config, all_feeds: bool = False) -> bool:
     """Sync, build and publish under the run lock; True when every step succeeded."""
     with locked(cfg), open_store(cfg) as store:
-        synced = sync_stage(cfg, store)
+        synced = sync_stage(cfg, store, all_feeds=all_feeds)
         built = build_stage(cfg, store)
         published = publish_stage(cfg)
     return synced and built and published
@@ -349,7 +370,7 @@ def open_store_readonly(cfg: Config) -> Store:
     from newsmirror.store import Store, StoreError
 
     try:
-        return Store(cfg.store_path, readonly=True)
+        return Store(cfg.store, readonly=True)
     except StoreError as exc:
         fail(str(exc))
 
@@ -463,7 +484,7 @@ def log_command(
     with open_store_readonly(cfg) as store:
         runs = store.runs(last)
     if not runs:
-        console.print(f"{cfg.store_path}: no run recorded yet")
+        console.print(f"{cfg.store_label}: no run recorded yet")
     for run in runs:
         for line in describe_run(run):
             typer.echo(line)
@@ -570,11 +591,11 @@ def counter(
     ] = False,
 ) -> None:
     cfg = load(config)
-    if not cfg.store_path.exists():
+    if not cfg.store_url and not cfg.store_path.exists():
         fail(f"{cfg.store_path}: no store yet; run 'newsmirror sync' first")
     from newsmirror.counter import serve
 
-    serve(cfg.store_path, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
+    serve(cfg.store, host=host, port=port, window_minutes=window_minutes, trust_proxy=trust_proxy)
 
 
 @app.command()

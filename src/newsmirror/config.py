@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from newsmirror.config_messages import describe_errors, example_warnings
 from newsmirror.errors import ConfigError
@@ -118,7 +127,8 @@ class MirrorConfig(_Model):
     # links its pages there. Unset, feed.xml links the Markdown pages under base_url.
     site_url: WebUrl | None = None
     output: ConfigPath = Path("mirror")
-    store: ConfigPath = Path("newsmirror.db")
+    # A file path (SQLite, the default), or a postgresql:// URL (see the README's "Many workers").
+    store: str = "newsmirror.db"
     keep_per_channel: int = Field(500, ge=1)
     index_size: int = Field(100, ge=1)
     home_headlines: int = Field(10, ge=0)
@@ -167,6 +177,15 @@ class MirrorConfig(_Model):
             parse_duration(value)
         return value
 
+    @field_validator("store", mode="before")
+    @classmethod
+    def _store(cls, value: object) -> object:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, str) and "://" in value and not is_postgres_url(value):
+            raise ValueError("must be a file path (SQLite) or a postgresql:// URL")
+        return value
+
     @field_validator("base_url", "site_url", "counter_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -176,6 +195,48 @@ class MirrorConfig(_Model):
     @classmethod
     def _one_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") + "/" if value else value
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> float:
+    """Seconds from a number of seconds or a string such as "90s", "10m", "6h", "1d"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _INTERVAL.match(value)):
+        seconds = float(match[1]) * _INTERVAL_UNITS[match[2] or "s"]
+    else:
+        raise ValueError(f'{value!r} is not a duration: write seconds, or e.g. "90s", "10m", "6h", "1d"')
+    if seconds <= 0:
+        raise ValueError("must be more than 0")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+
+
+def is_postgres_url(value: str) -> bool:
+    return value.startswith(("postgresql://", "postgres://"))
+
+
+class ScheduleConfig(_Model):
+    """When each feed is polled again (see schedule.py)."""
+
+    # A feed is polled at its own publishing rhythm, never more often than
+    # min_interval and never less often than max_interval.
+    min_interval: Duration = 600.0
+    max_interval: Duration = 6 * 3600.0
+    # How long a worker may hold a feed before another may take it over (a worker
+    # that died, even by kill -9); a live worker renews its leases as it goes.
+    lease: Duration = 120.0
+
+    @model_validator(mode="after")
+    def _order(self) -> ScheduleConfig:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval must not be longer than max_interval")
+        return self
 
 
 class HttpConfig(_Model):
@@ -255,6 +316,7 @@ class RemoteConfig(_Model):
 class Config(_Model):
     mirror: MirrorConfig = MirrorConfig()
     http: HttpConfig = HttpConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     sites: list[SiteConfig] = Field(default_factory=list, alias="site")
     remotes: list[RemoteConfig] = Field(default_factory=list, alias="remote")
     # Where the config file lives; relative paths in it are taken from there.
@@ -275,8 +337,30 @@ class Config(_Model):
         return (self.root / self.mirror.output).resolve()
 
     @property
+    def store_url(self) -> str | None:
+        """The PostgreSQL store's URL, or None for the default SQLite file."""
+        return self.mirror.store if is_postgres_url(self.mirror.store) else None
+
+    @property
     def store_path(self) -> Path:
+        """The SQLite store's file; with a PostgreSQL store, the folder-local name its lock file is kept by."""
+        if self.store_url:
+            return (self.root / "newsmirror-postgresql").resolve()
         return (self.root / self.mirror.store).resolve()
+
+    @property
+    def store_label(self) -> str:
+        """The store, for messages: its file, or its URL without the password."""
+        if self.store_url:
+            from newsmirror.store.connection import redact
+
+            return redact(self.store_url)
+        return str(self.store_path)
+
+    @property
+    def store(self) -> Path | str:
+        """What ``Store`` opens: the SQLite file or the PostgreSQL URL."""
+        return self.store_url or self.store_path
 
     def site(self, site_id: str) -> SiteConfig:
         for site in self.sites:

@@ -56,6 +56,7 @@ from newsmirror.errors import CounterError
 from newsmirror.layout import counter_key
 from newsmirror.models import ArticleKey
 from newsmirror.store import Store, StoreError
+from newsmirror.store.connection import redact
 
 log = logging.getLogger("newsmirror.counter")
 
@@ -202,8 +203,10 @@ T = TypeVar("T")
 class CounterService:
     """The tally plus its store: a background task saves counts every second and reloads known keys."""
 
-    def __init__(self, store_path: Path, tally: ViewTally) -> None:
+    def __init__(self, store_path: Path | str, tally: ViewTally) -> None:
         self.store_path = store_path
+        # The store in log lines: never a PostgreSQL URL's password.
+        self.where = redact(store_path) if isinstance(store_path, str) else str(store_path)
         self.tally = tally
         self.saved = 0
         # A Store connection belongs to one thread: every store call runs on this one, off the event loop.
@@ -233,7 +236,7 @@ class CounterService:
         log.info(
             "counting views of %d stored articles in %s; saving every %.0f s",
             len(self.tally.known),
-            self.store_path,
+            self.where,
             FLUSH_SECONDS,
         )
         self._task = asyncio.create_task(self._run())
@@ -251,7 +254,7 @@ class CounterService:
             log.error(
                 "could not save %d views to %s (%s); keeping them for the next try",
                 _total(counts),
-                self.store_path,
+                self.where,
                 exc,
             )
             return
@@ -261,7 +264,7 @@ class CounterService:
         try:
             self.tally.known = await self._call(self._keys)
         except StoreError as exc:
-            log.error("could not reload the article list from %s (%s); using the previous one", self.store_path, exc)
+            log.error("could not reload the article list from %s (%s); using the previous one", self.where, exc)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -296,7 +299,7 @@ def _total(counts: dict[str, Counter[ArticleKey]]) -> int:
 PIXEL_RESPONSE = Response(PIXEL_GIF, media_type="image/gif", headers=NO_STORE_HEADERS)
 
 
-def create_app(store_path: Path, window_minutes: float = 30.0, *, max_clients: int = MAX_CLIENTS) -> Starlette:
+def create_app(store_path: Path | str, window_minutes: float = 30.0, *, max_clients: int = MAX_CLIENTS) -> Starlette:
     """The ASGI app: every GET or HEAD gets the pixel; a GET of a stored article's image counts a view."""
     service = CounterService(store_path, ViewTally(window_minutes * 60, max_clients=max_clients))
 
@@ -329,7 +332,7 @@ def create_app(store_path: Path, window_minutes: float = 30.0, *, max_clients: i
     return app
 
 
-def serve(store_path: Path, *, host: str, port: int, window_minutes: float, trust_proxy: bool) -> None:
+def serve(store_path: Path | str, *, host: str, port: int, window_minutes: float, trust_proxy: bool) -> None:
     """Run the counter until SIGTERM or SIGINT, then save what is pending and return."""
     import uvicorn
 

@@ -93,11 +93,13 @@ class ItemError(NewsmirrorError):
 class FetchError(ItemError):
     """A URL could not be fetched; the message is one line naming the URL."""
 
-    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+    def __init__(self, url: str, reason: str, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.status = status
+        # Seconds the server asked us to wait (Retry-After), for the feed's schedule.
+        self.retry_after = retry_after
 
 
 class BlockedAddressError(FetchError):

@@ -51,6 +51,8 @@ class Response:
     content_type: str
     etag: str
     last_modified: str
+    # Seconds from Cache-Control: max-age (None without one, or with no-store/no-cache).
+    max_age: float | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -67,12 +69,23 @@ def _retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return min(float(value), _MAX_RETRY_AFTER)
+        return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min(moment.timestamp() - time.time(), _MAX_RETRY_AFTER))
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _max_age(value: str | None) -> float | None:
+    """Seconds from a Cache-Control header's max-age; None when it has none or forbids caching."""
+    directives = {
+        part.strip().lower().partition("=")[0]: part.partition("=")[2].strip(' "') for part in (value or "").split(",")
+    }
+    if "no-store" in directives or "no-cache" in directives:
+        return None
+    age = directives.get("max-age", "")
+    return float(age) if age.isdigit() else None
 
 
 def _describe(exc: httpx.HTTPError) -> str:
@@ -316,7 +329,8 @@ class HttpClient:
             except FetchError as exc:
                 if exc.status not in _RETRY_STATUS or attempt >= self.config.retries:
                     raise
-                wait = exc.retry_after if isinstance(exc, _RetryableStatus) else None
+                # A long Retry-After is for the feed's schedule; within a run, wait a bounded time.
+                wait = min(exc.retry_after, _MAX_RETRY_AFTER) if exc.retry_after is not None else None
             except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if attempt >= self.config.retries:
                     raise FetchError(url, _describe(exc)) from None
@@ -363,10 +377,10 @@ class HttpClient:
             content_type=response.headers.get("Content-Type", ""),
             etag=response.headers.get("ETag", ""),
             last_modified=response.headers.get("Last-Modified", ""),
+            max_age=_max_age(response.headers.get("Cache-Control")),
         )
 
 
 class _RetryableStatus(FetchError):
     def __init__(self, url: str, status: int, retry_after: float | None) -> None:
-        super().__init__(url, f"HTTP {status}", status)
-        self.retry_after = retry_after
+        super().__init__(url, f"HTTP {status}", status, retry_after)

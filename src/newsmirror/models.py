@@ -60,6 +60,10 @@ class FeedState:
     failures: int = 0  # failed checks in a row since the last success
     last_error: str = ""  # kept after the feed recovers
     last_error_at: datetime | None = None
+    # The schedule (see schedule.py): when the feed is polled next, and since when
+    # every poll has failed (None while it answers).
+    next_due: datetime | None = None
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,11 @@ class RunSummary:
     updated: int = 0
     skipped: int = 0
     failed: int = 0
+    # Configured feeds not polled: not due yet, or being polled by a worker.
+    feeds_not_due: int = 0
     errors: list[str] = field(default_factory=list)
+    # One line per feed that has failed every poll for over a day.
+    failing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -126,6 +126,9 @@ class SyncDisplay(_Display):
     def warning(self, message: str) -> None:
         self.log.warning("warning", message)
 
+    def polling(self, feeds: int) -> None:
+        self._progress.update(self._feeds, total=feeds)
+
 
 class StageDisplay(_Display):
     """Progress bars for a build: one per stage, updated as ``(stage, done, total)``."""

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections import defaultdict
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from concurrent.futures import Executor
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,6 +30,7 @@ from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_fetch import ImageFetcher, image_urls
 from newsmirror.layout import article_label, channel_label
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
+from newsmirror.schedule import FAILING_INTERVAL, FAILING_NAMED_AFTER, RHYTHM_SAMPLE, Poll, next_due
 from newsmirror.store import Store
 from newsmirror.words import counted
 
@@ -56,6 +61,7 @@ class _Silent:
     def found(self, count: int) -> None: ...
     def article(self, label: str, outcome: ArticleOutcome, detail: str = "") -> None: ...
     def warning(self, message: str) -> None: ...
+    def polling(self, feeds: int) -> None: ...
 
 
 def select_channels(
@@ -149,19 +155,19 @@ class Syncer:
     async def _channel(self, site: SiteConfig, channel: ChannelConfig) -> None:
         label = channel_label(site.id, channel.id)
         source = channel.feed or channel.listing or ""
-        previous = self.store.feed_state(site.id, channel.id)
-        conditional = previous is not None and previous.ok and previous.url == source
+        previous = self.store.feed_state(site.id, channel.id) or FeedState(site.id, channel.id, source)
+        conditional = previous.ok and previous.url == source
         try:
             response = await self.http.get(
                 source,
-                etag=previous.etag if conditional and previous else "",
-                last_modified=previous.last_modified if conditional and previous else "",
+                etag=previous.etag if conditional else "",
+                last_modified=previous.last_modified if conditional else "",
             )
             if response.not_modified:
-                if previous is not None:  # a 304 is a success too: `status` counts the feed as current
-                    self.store.save_feed_state(replace(previous, checked_at=utcnow()))
                 self.summary.feeds_unchanged += 1
                 self.progress.feed(label, "unchanged")
+                # A 304 is a success too: `status` counts the feed as current.
+                self._polled(previous, Poll(ok=True, max_age=response.max_age), previous.etag, previous.last_modified)
                 return
             parsed: ParsedFeed
             if channel.feed:
@@ -174,7 +180,8 @@ class Syncer:
             where = label if isinstance(exc, FetchError) else f"{label} ({source})"
             detail = self._error(f"feed {where}: {exc}")
             self.progress.feed(label, "failed", detail)
-            self.store.save_feed_state(FeedState(site.id, channel.id, source, ok=False, error=detail))
+            retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+            self._polled(replace(previous, url=source), Poll(ok=False, retry_after=retry_after), error=detail)
             return
         self.summary.feeds_ok += 1
         if parsed.warning:
@@ -207,15 +214,37 @@ class Syncer:
         # Remember the feed's validators only once all its items are stored:
         # otherwise the next run would get a 304 and never retry the failures.
         complete = all(outcome != "failed" for outcome in results) and not parsed.warning
+        self._polled(
+            replace(previous, url=source),
+            Poll(ok=True, max_age=response.max_age),
+            response.etag if complete else "",
+            response.last_modified if complete else "",
+            error="" if complete else "some items failed; the feed is read again next run",
+        )
+
+    def _polled(self, state: FeedState, poll: Poll, etag: str = "", last_modified: str = "", error: str = "") -> None:
+        """Record a poll of a feed and when it is due next: at its publishing rhythm, or backing off
+        after a failure; a feed whose items failed is read again after min_interval."""
+        now = utcnow()
+        failures = 0 if poll.ok else state.failures + 1
+        if not poll.ok:
+            due = next_due(self.config.schedule, poll, now=now, failures=failures)
+        elif error:
+            due = now + timedelta(seconds=self.config.schedule.min_interval)
+        else:
+            published = self.store.published_times(state.site, state.channel, RHYTHM_SAMPLE)
+            due = next_due(self.config.schedule, poll, now=now, published=published)
         self.store.save_feed_state(
-            FeedState(
-                site.id,
-                channel.id,
-                source,
-                etag=response.etag if complete else "",
-                last_modified=response.last_modified if complete else "",
-                ok=True,
-                error="" if complete else "some items failed; the feed is read again next run",
+            replace(
+                state,
+                etag=etag,
+                last_modified=last_modified,
+                checked_at=now,
+                ok=poll.ok,
+                error=error,
+                next_due=due,
+                failures=failures,
+                failing_since=None if poll.ok else (state.failing_since or now),
             )
         )
 
@@ -312,6 +341,54 @@ class Syncer:
         await self.images.shrink_stored()
 
 
+def configured_feeds(config: Config) -> list[tuple[str, str, str]]:
+    """(site, channel, feed or listing URL) of every channel in the config."""
+    return [
+        (site.id, channel.id, channel.feed or channel.listing or "")
+        for site in config.sites
+        for channel in site.channels
+    ]
+
+
+def owner_name(kind: str) -> str:
+    """Who holds a lease: the kind of process, its host and its pid (one line for a log)."""
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}"
+
+
+def failing_lines(store: Store, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> list[str]:
+    """One line for each chosen feed that has failed every poll for over a day."""
+    wanted = {(site.id, channel.id) for site, channel in chosen}
+    lines = []
+    for state in store.failing_feeds(utcnow() - FAILING_NAMED_AFTER):
+        if (state.site, state.channel) in wanted and state.failing_since:
+            since = state.failing_since.strftime("%Y-%m-%d %H:%M UTC")
+            lines.append(
+                f"feed {state.site}/{state.channel} has failed every poll since {since} ({state.failures} polls); "
+                f"it is tried about every {FAILING_INTERVAL.total_seconds() / 3600:.0f} h until it answers. "
+                f"Last error: {state.error}"
+            )
+    return lines
+
+
+@asynccontextmanager
+async def leases_kept(store: Store, owner: str, lease: timedelta) -> AsyncIterator[None]:
+    """Renew ``owner``'s leases while the block runs, so a live poller keeps its feeds however long
+    they take; a dead one stops renewing and its feeds are claimed again when the lease runs out."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            store.renew_leases(owner, utcnow() + lease)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 async def sync(
     config: Config,
     store: Store,
@@ -320,13 +397,42 @@ async def sync(
     channels: Iterable[str] = (),
     progress: SyncProgress | None = None,
     executor: Executor | None = None,
+    all_feeds: bool = False,
 ) -> RunSummary:
-    """Sync the selected channels (all by default) into the store."""
+    """Sync the selected channels (all by default) that are due into the store; with
+    ``all_feeds``, every selected channel whether due or not."""
+    sites, channels = list(sites), list(channels)
     chosen = select_channels(config, sites, channels)
+    progress = progress or _Silent()
     run_id = store.start_run("sync")
-    async with HttpClient(config.http) as http:
-        syncer = Syncer(config, store, http, progress or _Silent(), executor)
-        await together(syncer.channel(site, channel) for site, channel in chosen)
-        await syncer.retry_images(chosen)
+    store.register_feeds(configured_feeds(config))
+    owner = owner_name("sync")
+    lease = timedelta(seconds=config.schedule.lease)
+    now = utcnow()
+    # Only one sync runs at a time (the run lock), so a lease another sync still holds is a dead one's.
+    claimed = set(
+        store.claim_feeds(
+            owner,
+            now=now,
+            lease_until=now + lease,
+            due_only=not all_feeds,
+            sites=sites,
+            channels=channels,
+            take_over="sync:",
+        )
+    )
+    due = [(site, channel) for site, channel in chosen if (site.id, channel.id) in claimed]
+    # How many feeds this sync polls, for a display that shows it (optional: most progress sinks don't care).
+    if polling := getattr(progress, "polling", None):
+        polling(len(due))
+    try:
+        async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
+            syncer = Syncer(config, store, http, progress, executor)
+            syncer.summary.feeds_not_due = len(chosen) - len(due)
+            await together(syncer.channel(site, channel) for site, channel in due)
+            await syncer.retry_images(chosen)
+    finally:
+        store.release_feeds(owner)
+    syncer.summary.failing = failing_lines(store, chosen)
     store.finish_run(run_id, syncer.summary)
     return syncer.summary

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from newsmirror.errors import StoreError
 from newsmirror.models import Article, ArticleKey, FeedState, RunRecord, RunSummary, utcnow
+from newsmirror.store.connection import (
+    Connection,
+    PostgresConnection,
+    SqliteConnection,
+    is_postgres,
+    postgres_ddl,
+    redact,
+)
 from newsmirror.store.migrations import LATEST, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -26,9 +34,33 @@ if TYPE_CHECKING:
 
 SaveResult = Literal["new", "updated", "unchanged"]
 
+# Advisory lock keys (PostgreSQL), one per purpose: any constant unlikely to clash with another application's.
+_SCHEMA_LOCK = 0x6E6D0001
+RUN_LOCK = 0x6E6D0002
+
 _ARTICLE_COLUMNS = (
     "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash"
 )
+
+
+# "No limit" for a LIMIT ? that both databases read (SQLite's -1 is an error in PostgreSQL, NULL in SQLite).
+_NO_LIMIT = 2**62
+
+
+def _limit(limit: int | None) -> int:
+    return _NO_LIMIT if limit is None else limit
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _postgres_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
 
 
 def _iso(moment: datetime) -> str:
@@ -40,7 +72,7 @@ def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _article(row: sqlite3.Row) -> Article:
+def _article(row: Any) -> Article:
     return Article(
         site=row["site"],
         channel=row["channel"],
@@ -62,7 +94,7 @@ def _when(text: str | None) -> datetime | None:
     return _parse_iso(text) if text else None
 
 
-def _feed_state(row: sqlite3.Row) -> FeedState:
+def _feed_state(row: Any) -> FeedState:
     return FeedState(
         site=row["site"],
         channel=row["channel"],
@@ -76,6 +108,8 @@ def _feed_state(row: sqlite3.Row) -> FeedState:
         failures=row["failures"],
         last_error=row["last_error"],
         last_error_at=_when(row["last_error_at"]),
+        next_due=_when(row["next_due"]),
+        failing_since=_when(row["failing_since"]),
     )
 
 
@@ -125,7 +159,7 @@ class BuiltFile:
 class SchemaUpgrade:
     """An existing store was upgraded in place when it was opened."""
 
-    path: Path
+    path: Path | str
     old: int
     new: int
 
@@ -133,9 +167,9 @@ class SchemaUpgrade:
         return f"{self.path}: upgraded the store in place from schema version {self.old} to {self.new}"
 
 
-def _hint(exc: sqlite3.Error) -> str:
+def _hint(exc: Exception) -> str:
     """What to do about a write failure, when the failure says."""
-    if "full" in str(exc):
+    if "full" in str(exc) or "No space left" in str(exc):
         return "; free some space on its disk, then run again (nothing was half-written)"
     if "readonly" in str(exc) or "read-only" in str(exc):
         return "; make the store file and its folder writable, then run again"
@@ -143,43 +177,56 @@ def _hint(exc: sqlite3.Error) -> str:
 
 
 class Store:
-    """One connection to the store. Not shared between threads."""
+    """One connection to the store: a SQLite file, or a PostgreSQL database (a ``postgresql://`` URL).
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        self.path = path
+    Not shared between threads.
+    """
+
+    def __init__(self, location: Path | str, *, readonly: bool = False) -> None:
+        self.path: Path | str = location if is_postgres(location) else Path(location)
+        self.where = redact(location) if isinstance(self.path, str) else str(self.path)
         # Set when this open upgraded an existing store: the one line to tell the user.
         self.upgraded: SchemaUpgrade | None = None
+        self._db: Connection
         try:
+            if isinstance(self.path, str):
+                self._db = PostgresConnection(self.path)
+            else:
+                if readonly and not self.path.exists():
+                    raise StoreError(f"{self.path}: no store yet; run 'newsmirror sync' first")
+                self._db = SqliteConnection(self.path, readonly=readonly)
             if readonly:
-                if not path.exists():
-                    raise StoreError(f"{path}: no store yet; run 'newsmirror sync' first")
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
                 self._check_version(self._version(), readonly=True)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-                self._db.execute("PRAGMA busy_timeout=30000")
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: cannot open the store: {exc}") from None
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout=30000")
+        except ImportError as exc:
+            raise StoreError(f"{self.where}: {exc}") from None
+        except (sqlite3.DatabaseError, *_postgres_errors()) as exc:
+            raise StoreError(f"{self.where}: cannot open the store: {_one_line(exc)}") from None
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
 
     def _version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if self._db.dialect == "sqlite":
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        # PostgreSQL has no user_version: a one-row table holds it (none yet: an empty database).
+        if self._db.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+            return 0
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
 
     def _check_version(self, version: int, *, readonly: bool = False) -> None:
         if version > LATEST:
             raise StoreError(
-                f"{self.path}: this store has schema version {version}, but this newsmirror knows versions up to "
+                f"{self.where}: this store has schema version {version}, but this newsmirror knows versions up to "
                 f"{LATEST}: it was written by a newer release. Upgrade newsmirror (pip install -U newsmirror), "
                 "or set mirror.store to another file; a store is never downgraded"
             )
         if readonly and version < LATEST:
             raise StoreError(
-                f"{self.path}: this store has schema version {version} and needs upgrading to {LATEST}; "
+                f"{self.where}: this store has schema version {version} and needs upgrading to {LATEST}; "
                 "run 'newsmirror sync' once to upgrade it in place"
             )
 
@@ -188,29 +235,39 @@ class Store:
         if self._version() == LATEST:
             return  # the common case costs one read of the header, no write lock
         self._check_version(self._version())
+        postgres = self._db.dialect == "postgresql"
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            version = self._version()  # another process may have upgraded it while we waited for the lock
-            self._check_version(version)
-            existed = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone()
-            for migration in MIGRATIONS:
-                if migration.version > version:
-                    for step in migration.sqlite:
-                        self._db.execute(step)
-            # user_version is part of the database header, so it commits (or rolls back) with the steps.
-            self._db.execute(f"PRAGMA user_version = {LATEST}")
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(
-                    f"{self.path}: cannot upgrade the store from schema version {self._version()} to {LATEST}: "
-                    f"{exc}; the store is unchanged"
-                ) from None
-            raise
+            with self._db.transaction():
+                if postgres:
+                    # Workers starting at once wait here for the first one's upgrade.
+                    self._db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+                version = self._version()  # another process may have upgraded it while we waited for the lock
+                self._check_version(version)
+                if postgres:
+                    existed = version > 0
+                else:
+                    existed = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone()
+                for migration in MIGRATIONS:
+                    if migration.version > version:
+                        steps = migration.sqlite
+                        if postgres:
+                            steps = migration.postgres or tuple(postgres_ddl(step) for step in migration.sqlite)
+                        for step in steps:
+                            self._db.execute(step)
+                if postgres:
+                    self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+                    self._db.execute("DELETE FROM schema_version")
+                    self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST,))
+                else:
+                    # user_version is part of the database header, so it commits (or rolls back) with the steps.
+                    self._db.execute(f"PRAGMA user_version = {LATEST}")
+        except self._db.errors as exc:
+            raise StoreError(
+                f"{self.where}: cannot upgrade the store from schema version {self._version()} to {LATEST}: "
+                f"{_one_line(exc)}; the store is unchanged"
+            ) from None
         if existed and version < LATEST:
-            self.upgraded = SchemaUpgrade(self.path, version, LATEST)
+            self.upgraded = SchemaUpgrade(self.path if isinstance(self.path, Path) else self.where, version, LATEST)
 
     def close(self) -> None:
         self._db.close()
@@ -222,22 +279,14 @@ class Store:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[Connection]:
         """One write transaction; a database failure (disk full, read-only file,
-        corruption) rolls it back and becomes a one-line ``StoreError``."""
+        corruption, a lost server) rolls it back and becomes a one-line ``StoreError``."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot write to the store: {exc}{_hint(exc)}") from None
-        try:
-            yield self._db
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path}: cannot write to the store: {exc}{_hint(exc)}") from None
-            raise
+            with self._db.transaction():
+                yield self._db
+        except self._db.errors as exc:
+            raise StoreError(f"{self.where}: cannot write to the store: {_one_line(exc)}{_hint(exc)}") from None
 
     # -- articles ---------------------------------------------------------
 
@@ -299,7 +348,8 @@ class Store:
             db.execute(
                 "INSERT INTO article_failures (site, channel, id, feed_hash, attempts, error) VALUES (?, ?, ?, ?, 1, ?)"
                 " ON CONFLICT (site, channel, id) DO UPDATE SET error = excluded.error,"
-                " attempts = CASE WHEN feed_hash = excluded.feed_hash THEN attempts + 1 ELSE 1 END,"
+                " attempts = CASE WHEN article_failures.feed_hash = excluded.feed_hash"
+                " THEN article_failures.attempts + 1 ELSE 1 END,"
                 " feed_hash = excluded.feed_hash",
                 (key.site, key.channel, key.id, feed_hash, error),
             )
@@ -328,7 +378,7 @@ class Store:
         rows = self._db.execute(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE site = ? AND channel = ?"
             " ORDER BY published DESC, id DESC LIMIT ?",
-            (site, channel, -1 if limit is None else limit),
+            (site, channel, _limit(limit)),
         )
         return [_article(row) for row in rows]
 
@@ -341,21 +391,25 @@ class Store:
         return [_feed_state(row) for row in self._db.execute("SELECT * FROM feed_state ORDER BY site, channel")]
 
     def save_feed_state(self, state: FeedState) -> None:
-        """Save one check of a feed. A check that is ``ok`` is the feed's last success and
-        ends its run of failures; one that is not counts one more failure in a row and
-        becomes its last error (which outlives the recovery, for `status`)."""
+        """Save one check of a feed, when it is due next, and release its lease. A check that
+        is ``ok`` is the feed's last success and ends its run of failures; one that is not
+        counts one more failure in a row and becomes its last error (which outlives the
+        recovery, for `status`)."""
         checked = _iso(state.checked_at or utcnow())
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO feed_state (site, channel, url, etag, last_modified, checked_at, ok, error,"
-                " last_success, failures, last_error, last_error_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " last_success, failures, last_error, last_error_at, next_due, failing_since, lease_owner, lease_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)"
                 " ON CONFLICT (site, channel) DO UPDATE SET url = excluded.url, etag = excluded.etag,"
                 " last_modified = excluded.last_modified, checked_at = excluded.checked_at, ok = excluded.ok,"
                 " error = excluded.error,"
-                " last_success = CASE WHEN excluded.ok THEN excluded.checked_at ELSE last_success END,"
-                " failures = CASE WHEN excluded.ok THEN 0 ELSE failures + 1 END,"
-                " last_error = CASE WHEN excluded.ok THEN last_error ELSE excluded.error END,"
-                " last_error_at = CASE WHEN excluded.ok THEN last_error_at ELSE excluded.checked_at END",
+                " last_success = CASE WHEN excluded.ok = 1 THEN excluded.checked_at ELSE feed_state.last_success END,"
+                " failures = CASE WHEN excluded.ok = 1 THEN 0 ELSE feed_state.failures + 1 END,"
+                " last_error = CASE WHEN excluded.ok = 1 THEN feed_state.last_error ELSE excluded.error END,"
+                " last_error_at = CASE WHEN excluded.ok = 1 THEN feed_state.last_error_at ELSE excluded.checked_at END,"
+                " next_due = excluded.next_due, failing_since = excluded.failing_since,"
+                " lease_owner = '', lease_until = NULL",
                 (
                     state.site,
                     state.channel,
@@ -369,15 +423,117 @@ class Store:
                     0 if state.ok else 1,
                     "" if state.ok else state.error,
                     None if state.ok else checked,
+                    _iso(state.next_due) if state.next_due else None,
+                    _iso(state.failing_since) if state.failing_since else None,
                 ),
             )
+
+    # -- scheduling: which feeds are due, and who polls them ------------------
+
+    def register_feeds(self, feeds: Iterable[tuple[str, str, str]]) -> None:
+        """Make (site, channel, feed URL) the configured feeds: new ones are due at once, a feed
+        whose URL changed is due again, feeds no longer configured are never claimed."""
+        with self._transaction() as db:
+            db.execute("UPDATE feed_state SET active = 0 WHERE active = 1")
+            db.executemany(
+                "INSERT INTO feed_state (site, channel, url, active) VALUES (?, ?, ?, 1)"
+                " ON CONFLICT (site, channel) DO UPDATE SET active = 1,"
+                " next_due = CASE WHEN feed_state.url = excluded.url THEN feed_state.next_due ELSE NULL END",
+                list(feeds),
+            )
+
+    def claim_feeds(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int | None = None,
+        due_only: bool = True,
+        sites: Sequence[str] = (),
+        channels: Sequence[str] = (),
+        take_over: str = "",
+    ) -> list[tuple[str, str]]:
+        """Lease (site, channel) of configured feeds to ``owner`` until ``lease_until``, the most
+        overdue first: those due by ``now`` (all with ``due_only=False``) that no one else holds.
+
+        Leases run out, so the feeds of a worker that died are claimed again; ``take_over``
+        is an owner prefix whose leases are taken at once (another sync's: only one runs at a
+        time, so one still holding a lease has died). On PostgreSQL the rows are picked
+        ``FOR UPDATE SKIP LOCKED``: workers claiming at the same moment get different feeds.
+        """
+        moment = _iso(now)
+        where = ["active = 1", "(lease_until IS NULL OR lease_until <= ? OR lease_owner = ?"]
+        params: list[object] = [moment, owner]
+        if take_over:
+            where[-1] += " OR substr(lease_owner, 1, ?) = ?"
+            params += [len(take_over), take_over]
+        where[-1] += ")"
+        if due_only:
+            where.append("(next_due IS NULL OR next_due <= ?)")
+            params.append(moment)
+        for column, values in (("site", sites), ("channel", channels)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params += values
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE feed_state SET lease_owner = ?, lease_until = ? WHERE (site, channel) IN ("
+                f"SELECT site, channel FROM feed_state WHERE {' AND '.join(where)}"
+                f" ORDER BY next_due IS NOT NULL, next_due, site, channel LIMIT ?{db.skip_locked})"
+                " RETURNING site, channel",
+                [owner, _iso(lease_until), *params, _limit(limit)],
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def renew_leases(self, owner: str, lease_until: datetime) -> int:
+        """Extend every lease ``owner`` holds; returns how many it holds."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE feed_state SET lease_until = ? WHERE lease_owner = ? RETURNING site",
+                (_iso(lease_until), owner),
+            ).fetchall()
+        return len(rows)
+
+    def release_feeds(self, owner: str) -> None:
+        """Give back whatever ``owner`` still holds (a worker that stops)."""
+        with self._transaction() as db:
+            db.execute("UPDATE feed_state SET lease_owner = '', lease_until = NULL WHERE lease_owner = ?", (owner,))
+
+    def next_due(self) -> datetime | None:
+        """When the first configured feed that no one polls now is due (None: none configured)."""
+        row = self._db.execute(
+            "SELECT min(CASE WHEN next_due IS NULL THEN '' ELSE next_due END) FROM feed_state WHERE active = 1"
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return _parse_iso(row[0]) if row[0] else utcnow()
+
+    def published_times(self, site: str, channel: str, limit: int) -> list[datetime]:
+        """When a channel's newest articles were published: its rhythm, for the schedule."""
+        rows = self._db.execute(
+            "SELECT published FROM articles WHERE site = ? AND channel = ? ORDER BY published DESC LIMIT ?",
+            (site, channel, limit),
+        )
+        return [_parse_iso(row[0]) for row in rows]
+
+    def failing_feeds(self, since: datetime) -> list[FeedState]:
+        """Configured feeds that have failed every poll since before ``since``, longest failing first."""
+        rows = self._db.execute(
+            "SELECT site, channel FROM feed_state WHERE active = 1 AND failing_since IS NOT NULL"
+            " AND failing_since <= ? ORDER BY failing_since, site, channel",
+            (_iso(since),),
+        ).fetchall()
+        return [state for site, channel in rows if (state := self.feed_state(site, channel))]
 
     # -- run log ------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
         with self._transaction() as db:
-            cursor = db.execute("INSERT INTO runs (command, started) VALUES (?, ?)", (command, _iso(utcnow())))
-            return int(cursor.lastrowid or 0)
+            row = db.execute(
+                "INSERT INTO runs (command, started) VALUES (?, ?) RETURNING id", (command, _iso(utcnow()))
+            ).fetchone()
+            return int(row[0])
 
     def finish_run(self, run_id: int, summary: RunSummary) -> None:
         with self._transaction() as db:
@@ -406,22 +562,22 @@ class Store:
         """The key of every stored article: the view counter counts views of these only."""
         try:
             return {ArticleKey(*row) for row in self._db.execute("SELECT site, channel, id FROM articles")}
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the store: {exc}") from None
+        except self._db.errors as exc:
+            raise StoreError(f"{self.where}: cannot read the store: {_one_line(exc)}") from None
 
     def add_views(self, day: str, counts: Iterable[tuple[ArticleKey, int]]) -> None:
         """Add view counts for one UTC day (YYYY-MM-DD), in one transaction."""
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO views (site, channel, id, day, count) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (site, channel, id, day) DO UPDATE SET count = count + excluded.count",
+                " ON CONFLICT (site, channel, id, day) DO UPDATE SET count = views.count + excluded.count",
                 [(k.site, k.channel, k.id, day, n) for k, n in counts],
             )
 
     def view_totals(self) -> dict[ArticleKey, int]:
         """Views per article over all days, as the counter saved them (articles since removed included)."""
         rows = self._db.execute("SELECT site, channel, id, sum(count) FROM views GROUP BY site, channel, id")
-        return {ArticleKey(site, channel, id_): total for site, channel, id_, total in rows}
+        return {ArticleKey(site, channel, id_): int(total) for site, channel, id_, total in rows}
 
     def hot_articles(self, since_day: str, limit: int | None = None) -> list[HotArticle]:
         """Stored articles ranked by views on or after ``since_day`` (YYYY-MM-DD), most viewed first;
@@ -431,10 +587,12 @@ class Store:
             " FROM views v JOIN articles a ON a.site = v.site AND a.channel = v.channel AND a.id = v.id"
             " WHERE v.day >= ? GROUP BY a.site, a.channel, a.id"
             " ORDER BY views DESC, a.published DESC, a.id LIMIT ?",
-            (since_day, -1 if limit is None else limit),
+            (since_day, _limit(limit)),
         )
         return [
-            HotArticle(ArticleKey(r["site"], r["channel"], r["id"]), r["title"], _parse_iso(r["published"]), r["views"])
+            HotArticle(
+                ArticleKey(r["site"], r["channel"], r["id"]), r["title"], _parse_iso(r["published"]), int(r["views"])
+            )
             for r in rows
         ]
 
@@ -445,7 +603,7 @@ class Store:
         rows = self._db.execute(
             "SELECT site, channel, id, url, title, author, published, fetched, content_hash FROM articles"
             " WHERE site = ? AND channel = ? ORDER BY published DESC, id DESC LIMIT ?",
-            (site, channel, -1 if limit is None else limit),
+            (site, channel, _limit(limit)),
         )
         return [
             ArticleHead(
@@ -474,8 +632,9 @@ class Store:
                 "DELETE FROM build_outputs WHERE output = ? AND path = ?", [(output, path) for path in removed]
             )
             db.executemany(
-                "INSERT OR REPLACE INTO build_outputs (output, path, inputs, size, mtime_ns, digest)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO build_outputs (output, path, inputs, size, mtime_ns, digest) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (output, path) DO UPDATE SET inputs = excluded.inputs, size = excluded.size,"
+                " mtime_ns = excluded.mtime_ns, digest = excluded.digest",
                 [(output, path, f.inputs, f.size, f.mtime_ns, f.digest) for path, f in changed.items()],
             )
 
@@ -487,7 +646,7 @@ class Store:
             args = (key.site, key.channel, key.id)
             db.execute("DELETE FROM article_images WHERE site = ? AND channel = ? AND id = ?", args)
             db.executemany(
-                "INSERT OR IGNORE INTO article_images (site, channel, id, url) VALUES (?, ?, ?, ?)",
+                "INSERT INTO article_images (site, channel, id, url) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(*args, url) for url in urls],
             )
 
@@ -516,8 +675,11 @@ class Store:
         """Store the shrunk copy of the image at ``url`` (the only copy the mirror keeps)."""
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO images (url, sha1, ext, data, fetched, attempts, error, width, height)"
-                " VALUES (?, ?, ?, ?, ?, 0, '', ?, ?)",
+                "INSERT INTO images (url, sha1, ext, data, fetched, attempts, error, width, height)"
+                " VALUES (?, ?, ?, ?, ?, 0, '', ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET sha1 = excluded.sha1, ext = excluded.ext, data = excluded.data,"
+                " fetched = excluded.fetched, attempts = 0, error = '',"
+                " width = excluded.width, height = excluded.height",
                 (url, image.sha1, image.ext, image.data, _iso(utcnow()), image.width, image.height),
             )
 
@@ -526,8 +688,8 @@ class Store:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO images (url, attempts, error) VALUES (?, 1, ?)"
-                " ON CONFLICT (url) DO UPDATE SET attempts = attempts + 1, error = excluded.error"
-                " WHERE data IS NULL",
+                " ON CONFLICT (url) DO UPDATE SET attempts = images.attempts + 1, error = excluded.error"
+                " WHERE images.data IS NULL",
                 (url, error),
             )
             return int(db.execute("SELECT attempts FROM images WHERE url = ?", (url,)).fetchone()[0])
@@ -558,3 +720,38 @@ class Store:
     def image_data(self, url: str) -> bytes | None:
         row = self._db.execute("SELECT data FROM images WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
+
+
+class RunLockBusy(Exception):
+    """Another build or publish holds the cluster's run lock; the message is one line for the user."""
+
+
+@contextmanager
+def cluster_run_lock(url: str, holder: str) -> Iterator[None]:
+    """Hold the run lock of a PostgreSQL store for the block: a PostgreSQL advisory lock, so
+    runs, builds and publishes on every machine sharing the store take turns. The server
+    drops it when the holder's connection ends, even by kill -9: no stale lock to clean up.
+
+    Raises ``RunLockBusy`` at once, naming the holder, when another process holds it.
+    """
+    try:
+        db = PostgresConnection(url, application_name=holder)
+    except ImportError as exc:
+        raise StoreError(f"{redact(url)}: {exc}") from None
+    except _postgres_errors() as exc:
+        raise StoreError(f"{redact(url)}: cannot open the store: {_one_line(exc)}") from None
+    try:
+        if not db.execute("SELECT pg_try_advisory_lock(?)", (RUN_LOCK,)).fetchone()[0]:
+            row = db.execute(
+                "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ? AND l.pid <> pg_backend_pid()",
+                (RUN_LOCK,),
+            ).fetchone()
+            who = f"{row[0] or 'another process'}, since {row[1]:%Y-%m-%d %H:%M:%S %Z}" if row else "another process"
+            raise RunLockBusy(
+                f"another newsmirror run is still going on the store {redact(url)} ({who}); "
+                "this one exits — try again when it has finished"
+            )
+        yield
+    finally:
+        db.close()

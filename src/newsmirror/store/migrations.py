@@ -140,10 +140,23 @@ _IMAGE_SIZES = (
     "ALTER TABLE images ADD COLUMN height INTEGER",
 )
 
+# Version 4: each feed's schedule (schedule.py) and lease (Store.claim_feeds): when it is due,
+# since when every poll has failed, whether the config still has it, and which poller holds it
+# now, until when.
+_SCHEDULE = (
+    "ALTER TABLE feed_state ADD COLUMN next_due TEXT",
+    "ALTER TABLE feed_state ADD COLUMN failing_since TEXT",
+    "ALTER TABLE feed_state ADD COLUMN active INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE feed_state ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE feed_state ADD COLUMN lease_until TEXT",
+    "CREATE INDEX IF NOT EXISTS feed_state_due ON feed_state (active, next_due)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the schema of stores made before stores carried a version", _V1),
     Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
     Migration(3, "images: width and height of the shrunk copy", _IMAGE_SIZES),
+    Migration(4, "feeds polled when due: each feed's next poll and lease", _SCHEDULE),
 )
 
 LATEST = MIGRATIONS[-1].version
