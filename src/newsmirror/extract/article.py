@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import lxml.html
@@ -74,8 +75,15 @@ class Extracted:
     lead_image: str  # absolute URL or ""
     lead_caption: str
     html: str  # the sanitised article body, absolute URLs
-    markdown: str  # the body as Markdown, without the title as a heading
     text: str  # plain text of the body
+    url: str = ""  # the article's address (decides which links the Markdown keeps)
+    outbound_links: OutboundLinks = "plain"
+
+    @cached_property
+    def markdown(self) -> str:
+        """The body as Markdown, without the title as a heading; made when first asked for
+        (converting is a good share of extraction's time, and text output never needs it)."""
+        return to_markdown(self.html, self.url, self.outbound_links)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -171,7 +179,6 @@ def _finish(
     _remove_title(body, meta.title)
     # The common boilerplate goes everywhere; a site's rules add to it.
     html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching)
-    markdown = to_markdown(html, url, outbound_links)
     tree = parse_fragment(html or "<p></p>")
     lead_image = meta.lead_image
     if not lead_image:
@@ -186,8 +193,9 @@ def _finish(
         lead_image=lead_image,
         lead_caption=caption,
         html=html,
-        markdown=markdown,
         text=_text_of(tree),
+        url=url,
+        outbound_links=outbound_links,
     )
 
 
