@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement
 
+from newsmirror.extract.density import article_core
 from newsmirror.extract.dom import NO_SPACE, TEXT_BLOCKS, copy_element, drop, parse_fragment, text_key
 from newsmirror.extract.images import is_placeholder
 from newsmirror.extract.metadata import Metadata
@@ -47,6 +48,16 @@ _NEAR = 60
 _NEAR_LEAD = 15
 # Pieces must cover this share of the page block they are put back into.
 _PIECES_COVER = 0.6
+# The density method's core replaces trafilatura's text when it holds this
+# many times more text and most of trafilatura's (bodies its precision drops),
+# or, when trafilatura found a short text only, this many times more.
+_CORE_RECALL = 3.0
+_CORE_RECALL_SHORT = 2.0
+# ...and at least this share of trafilatura's text lies in the core.
+_CORE_PRECISION = 0.6
+# Chinese text (judged on its first characters), for which punctuation density is made.
+_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]{4}")
+_CJK_SAMPLE = 200
 _IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
 
 
@@ -67,6 +78,9 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
         if second is not None and len(text_key(second)) > found:
             body, found = second, len(text_key(second))
     if body is not None and found >= _FAST_ENOUGH * expected:
+        core = _density_core(root, body, found)
+        if core is not None:
+            return core
         restore_from_page(body, root)
         return body
     # trafilatura found nothing, or far less than the page promises: the
@@ -80,6 +94,33 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
     if body is not None:
         restore_from_page(body, root)
     return body
+
+
+def _inside_share(body: HtmlElement, core_key: str) -> float:
+    """The share of the body's text that lies in blocks of the core's text."""
+    sizes = [(len(key), key in core_key) for key in (text_key(block) for block in body) if key]
+    total = sum(size for size, _ in sizes)
+    return sum(size for size, inside in sizes if inside) / total if total else 0.0
+
+
+def _density_core(root: HtmlElement, body: HtmlElement, found: int) -> HtmlElement | None:
+    """The density method's article core, when the evidence says it holds the
+    article that trafilatura's precision cut short: far more text, and the
+    text trafilatura found (or only a short text). Punctuation density is a
+    measure made for Chinese: on other pages only the short case applies."""
+    key = text_key(body)
+    chinese = bool(_CJK_TEXT.search(key[:_CJK_SAMPLE]))
+    if found >= _SHORT_ARTICLE and not chinese:
+        return None
+    core = article_core(root)
+    if core is None:
+        return None
+    element, density = core
+    if found < _SHORT_ARTICLE and density.plain >= _CORE_RECALL_SHORT * found:
+        return copy_element(element)
+    if density.plain >= _CORE_RECALL * found and _inside_share(body, text_key(element)) >= _CORE_PRECISION:
+        return copy_element(element)
+    return None
 
 
 def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | None:
