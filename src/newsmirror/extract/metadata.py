@@ -26,7 +26,14 @@ _AUTHOR_LINKS = etree.XPath('//*[@rel="author"]')
 _BYLINE_PLACE = re.compile(r"author|byline|info|meta|source|time|date|pub|writer", re.I)
 # A byline longer than this is a block of article text, not a byline.
 _BYLINE_LIMIT = 200
-_TITLE_SEPARATOR = re.compile(r"\s+[-|–—_·»]\s+|\s*[|｜_]\s*|\s+-\s*|\s*——\s*")
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—_·»]\s+|\s*[|｜_]\s*|\s+-\s*|\s*——\s*|\s*--\s*")
+# Separators of Chinese titles, which need no spaces: "标题-搜狐财经", "标题--雅虎新闻", "标题—新华网".
+_CJK_SEPARATOR = re.compile(
+    r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef”）)])\s*(?:-{1,2}|—{1,2}|_)\s*(?=\S)"
+    r"|\s*(?:-{1,2}|—{1,2}|_)\s*(?=[\u4e00-\u9fff])"
+)
+# A single <h1> this much shorter than the title's headline is the site's logo.
+_LOGO_SHARE = 0.5
 _SPACES = re.compile(r"\s+")
 
 
@@ -188,25 +195,44 @@ def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
 
 
 def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
+    """The headline: og:title without the site's name; else the part of
+    <title> that is also a heading on the page, else the page's one <h1>
+    unless it is a logo (far shorter than the title's headline), else the
+    title's longest part (site and channel names are the short ones)."""
+    headings = {"".join(h.text_content().split()): h.text_content().strip() for h in root.iter("h1", "h2")}
     for key in ("og:title", "twitter:title"):
         if metas.get(key):
-            return _without_site_name(metas[key], metas.get("og:site_name", ""))
+            return _headline(_without_site_name(metas[key], metas.get("og:site_name", "")), headings)
     h1s = [h.text_content().strip() for h in root.iter("h1")]
     h1s = [h for h in h1s if h]
-    if len(h1s) == 1:
-        return h1s[0]
     title = root.find(".//title")
     text = title.text_content().strip() if title is not None else ""
     if not text:
         return h1s[0] if h1s else ""
-    # "Headline - Site name": a part that is also a heading on the page wins,
-    # else the longest part.
-    parts = [p.strip() for p in _TITLE_SEPARATOR.split(text) if p.strip()]
-    headings = {"".join(h.text_content().split()) for h in root.iter("h1", "h2")}
-    for part in parts:
+    parts = _title_parts(text)
+    for part in sorted(parts, key=len, reverse=True):
         if "".join(part.split()) in headings:
             return part
-    return max(parts, key=len) if parts else text
+    longest = max(parts, key=len) if parts else text
+    if len(h1s) == 1 and len(h1s[0]) >= _LOGO_SHARE * len(longest):
+        return h1s[0]
+    return longest
+
+
+def _headline(title: str, headings: dict[str, str]) -> str:
+    """A title with a site suffix joined the Chinese way ("…-搜狐财经") loses it."""
+    parts = _title_parts(title)
+    if len(parts) < 2 or not _CJK_SEPARATOR.search(title):
+        return title
+    for part in sorted(parts, key=len, reverse=True):
+        if "".join(part.split()) in headings:
+            return part
+    return max(parts, key=len)
+
+
+def _title_parts(title: str) -> list[str]:
+    parts = [p.strip() for p in _CJK_SEPARATOR.split(title)]
+    return [q.strip() for p in parts for q in _TITLE_SEPARATOR.split(p) if q.strip()]
 
 
 def _without_site_name(title: str, site_name: str) -> str:
