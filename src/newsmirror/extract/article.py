@@ -47,8 +47,10 @@ _FURNITURE = (
     "input", "label", "legend", "marquee", "menuitem", "nav", "noindex", "optgroup", "option", "output", "param",
     "progress", "select", "style", "track", "textarea", "use",
 )  # fmt: skip
-# Less text than this is a menu or a teaser, not an article.
+# Less text than this is a menu or a teaser, not an article, unless it is a
+# sentence: a short article is still an article.
 _MIN_GENERIC_TEXT = 20
+_SENTENCE_END = re.compile(r"[。！？.!?]")
 # A lead caption longer than this is article text, not a caption.
 _CAPTION_LIMIT = 300
 _LINE_SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -127,7 +129,7 @@ def extract_article(
         body = _selected_body(root, rules.content)
     else:
         body = generic_body(root, url, meta)
-        if body is None or len(text_key(body)) < _MIN_GENERIC_TEXT:
+        if body is None or not _is_article_text(text_key(body)):
             raise ExtractionError("no article text found on the page")
     result = _finish(body, url, rules, outbound_links, meta)
     if not result.text.strip() and not result.html:
@@ -148,6 +150,10 @@ def extract_fragment(
     if not result.text.strip() and not result.html:
         raise ExtractionError("the feed item's content is empty after cleaning")
     return result
+
+
+def _is_article_text(text: str) -> bool:
+    return len(text) >= _MIN_GENERIC_TEXT or bool(text and _SENTENCE_END.search(text))
 
 
 def _selected_body(root: HtmlElement, content: str) -> HtmlElement:

@@ -112,6 +112,13 @@ _CREDIT_LINE = re.compile(
 _CREDIT_LIMIT = 80
 _EDGE_BLOCKS = 3
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
+# A block of this many links and no other text is a link list.
+_LINK_BLOCK_LINKS = 3
+# A <br> inside a Chinese sentence: the line before ends in a character or a
+# mid-sentence mark (not 。！？ or a closing quote), the next opens with a
+# character (not an indent, which opens a paragraph).
+_LINE_GOES_ON = re.compile(r"[\u4e00-\u9fff，、]$")
+_LINE_CONTINUES = re.compile(r"^[\u4e00-\u9fff，、。]")
 # Class or id of page widgets that sit inside article text: share bars,
 # hover cards, newsletter boxes, related links, ads.
 _WIDGET = re.compile(
@@ -180,6 +187,7 @@ def prepare(
     """Clean an article body tree in place (before sanitising)."""
     _drop_non_content(root)
     _plain_containers(root)
+    _join_broken_lines(root)
     _unwrap_layout_tables(root)
     _apply_site_rules(root, remove, drop_blocks_matching)
     if generic:
@@ -248,6 +256,29 @@ def _plain_containers(root: HtmlElement) -> None:
     for element in root.iter(*_CONTAINERS):
         element.tag = "div"
         element.attrib.pop("align", None)
+
+
+def _join_broken_lines(root: HtmlElement) -> None:
+    """Pages that break Chinese text with <br> every few dozen characters: a
+    line that does not end its sentence goes on in the next one."""
+    for br in list(root.iter("br")):
+        previous = br.getprevious()
+        before = (previous.tail if previous is not None else br.getparent().text) or ""
+        if previous is not None and not before.strip():
+            if previous.tag == "br":
+                continue  # <br><br>: a paragraph break
+            before = previous.text_content()
+        after = br.tail or ""
+        if not after.strip():
+            following = br.getnext()
+            if following is None or following.tag == "br":
+                continue
+            after = following.text_content()
+        after = after.lstrip(" \t\r\n")
+        if after.startswith("\u3000"):
+            continue  # an indented line opens a paragraph
+        if _LINE_GOES_ON.search(before.rstrip()) and _LINE_CONTINUES.match(after):
+            drop(br)
 
 
 def _unwrap_layout_tables(root: HtmlElement) -> None:
@@ -356,9 +387,21 @@ def _drop_edge_credits(root: HtmlElement) -> None:
 
 
 def _drop_link_lists(root: HtmlElement) -> None:
+    """Lists, rows and tables of nothing but links: navigation, "related", "most read"."""
     for element in list(root.iter("ul", "ol")):
         if element.getparent() is not None and _is_link_list(element):
             drop(element)
+    for element in list(root.iter("table", "tr", "div", "p", "td")):
+        if element is not root and root in element.iterancestors() and _is_link_block(element):
+            drop(element)
+
+
+def _is_link_block(element: HtmlElement) -> bool:
+    links = element.findall(".//a")
+    if len(links) < _LINK_BLOCK_LINKS:
+        return False
+    text = NO_SPACE.sub("", _text(element))
+    return bool(text) and sum(len(NO_SPACE.sub("", _text(a))) for a in links) >= len(text)
 
 
 def _is_link_list(element: HtmlElement) -> bool:

@@ -58,6 +58,10 @@ _CORE_PRECISION = 0.6
 # Chinese text (judged on its first characters), for which punctuation density is made.
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]{4}")
 _CJK_SAMPLE = 200
+# A table or list of trafilatura's with this many cells, this share of its text
+# in cells that are links on the page, is navigation or related links.
+_LINK_TABLE_CELLS = 3
+_LINK_TABLE_SHARE = 0.8
 _IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
 
 
@@ -81,6 +85,7 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
         core = _density_core(root, body, found)
         if core is not None:
             return core
+        _drop_link_tables(body, root)
         restore_from_page(body, root)
         return body
     # trafilatura found nothing, or far less than the page promises: the
@@ -94,6 +99,20 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
     if body is not None:
         restore_from_page(body, root)
     return body
+
+
+def _drop_link_tables(body: HtmlElement, root: HtmlElement) -> None:
+    """trafilatura keeps the tables and lists of old portals (navigation rows,
+    related headlines) as text; on the page their cells are links."""
+    tables = [block for block in body if block.tag in ("table", "ul", "ol")]
+    if not tables:
+        return
+    links = {key for key in (text_key(a) for a in root.iter("a")) if len(key) >= 2}
+    for table in tables:
+        cells = [key for key in (text_key(c) for c in table.iter("td", "th", "li")) if key]
+        linked = sum(len(key) for key in cells if key in links)
+        if len(cells) >= _LINK_TABLE_CELLS and linked >= _LINK_TABLE_SHARE * len(text_key(table)):
+            drop(table)
 
 
 def _inside_share(body: HtmlElement, core_key: str) -> float:

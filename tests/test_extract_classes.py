@@ -1,0 +1,157 @@
+"""Generic extraction on small pages written for the tests, one per class of page that went wrong.
+
+Each page is made like the pages of its kind (old table-layout portals,
+government notices, pages that break lines with <br>...), not like any one
+page of the benchmark sets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmirror.cli import app
+from newsmirror.extract import extract_article
+
+ZH_PARAGRAPHS = [
+    "　　本报讯 昨天上午，市政府召开新闻发布会，介绍今年城市防汛工作的准备情况。据介绍，全市已经完成河道清淤一百二十公里，"
+    "新建排水泵站六座，汛期应急队伍也已组建完毕。",
+    "　　市水务局负责人表示，今年汛期预计来得早、雨量大，各区要提前做好低洼地区居民的转移预案，确保群众生命财产安全。"
+    "对于地铁、隧道等重点部位，将安排专人值守，发现积水及时处置。",
+    "　　据了解，去年汛期全市共发生内涝点四十余处，今年已经逐一整改。市民如发现积水、井盖缺失等情况，可拨打热线电话反映，"
+    "有关部门将在两小时内到场处理。",
+]
+EN_PARAGRAPHS = [
+    "The city council voted on Tuesday to extend the night bus network to the northern suburbs, ending a two-year campaign "
+    "by residents who said the last train left them stranded after late shifts.",
+    "The new routes will run every thirty minutes from midnight until five in the morning, the council said, and will be paid "
+    "for by a small rise in the parking charges levied in the city centre.",
+    "Opponents argued that the buses would run half empty, but a survey of eight hundred households found that one in four "
+    "would use the service at least once a week.",
+]
+
+
+def portal(paragraphs: list[str], nav: list[str], junk: list[str], title: str) -> str:
+    """An old table-layout portal: navigation rows, a tool bar, the story in a cell, related links and notices."""
+    nav_row = "<tr>" + "".join(f'<td><a href="/{i}/">{item}</a></td>' for i, item in enumerate(nav)) + "</tr>"
+    story = "".join(f"<p>{p}</p>" for p in paragraphs)
+    related = "".join(f'<tr><td><a href="/r/{i}.html">{line}</a></td></tr>' for i, line in enumerate(junk))
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        f"<table width=760><tr><td><img src='/logo.gif' width=200 height=60></td></tr></table>"
+        f"<table width=760>{nav_row}</table>"
+        f"<table width=760><tr><td width=160 valign=top><table>{related}</table></td>"
+        f"<td width=600 valign=top><table><tr><td><b>{title.split('-')[0]}</b></td></tr>"
+        f"<tr><td>{story}</td></tr>"
+        f"<tr><td>【打印本稿】 【关闭窗口】</td></tr></table>"
+        f"<table><tr><td>相关报道：</td></tr>{related}</table>"
+        f"<table><tr><td>免责声明：本网转载作品均注明出处，转载目的在于传递更多信息，并不代表本网赞同其观点和对其真实性负责。</td></tr>"
+        f"<tr><td>版权所有 2005 某某网 All rights reserved</td></tr></table>"
+        f"</td></tr></table></body></html>"
+    )
+
+
+ZH_NAV = ["首页", "新闻", "体育", "娱乐", "财经", "科技", "汽车", "房产", "女性", "短信"]
+ZH_RELATED = ["市区新建三座人行天桥", "地铁五号线下月试运行", "本周末气温将回升", "老城区改造启动", "短信订阅每日新闻"]
+EN_NAV = ["Home", "News", "Sport", "Business", "Travel", "Weather", "Jobs", "Cars", "Property", "Contact"]
+EN_RELATED = ["New bridge opens to traffic", "Library hours extended", "Weekend weather outlook", "Parking charges explained"]
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "nav", "related", "title"),
+    [
+        (ZH_PARAGRAPHS, ZH_NAV, ZH_RELATED, "全市防汛准备工作就绪-某某新闻网"),
+        (EN_PARAGRAPHS, EN_NAV, EN_RELATED, "Night buses to reach the northern suburbs - Example Gazette"),
+    ],
+    ids=["zh", "en"],
+)
+def test_table_layout_portal_gives_the_story_alone(
+    paragraphs: list[str], nav: list[str], related: list[str], title: str
+) -> None:
+    article = extract_article(portal(paragraphs, nav, related, title), "https://portal.example/a/1.html")
+    for paragraph in paragraphs:
+        assert paragraph.strip()[:30] in article.text
+    story = "".join(paragraphs)
+    for junk in [*nav, *related, "打印", "关闭", "免责声明", "版权所有", "相关报道"]:
+        assert junk in story or junk not in article.text, junk
+    assert "|" not in article.markdown  # no navigation row kept as a table
+
+
+def test_split_body_keeps_both_halves() -> None:
+    first, second = ZH_PARAGRAPHS[:2], ZH_PARAGRAPHS[2:] + [
+        "　　市气象台预计，今年入汛时间比常年偏早一周左右，降雨总量偏多一到两成，局地可能出现极端强降雨天气，请市民关注预警信息。"
+    ]
+    html = (
+        "<html><head><title>全市防汛准备工作就绪</title></head><body><div class='main'>"
+        "<div class='content'>" + "".join(f"<p>{p}</p>" for p in first) + "</div>"
+        "<div class='ad-row'><a href='/ad/1'><img src='/ad/1.jpg' width=600 height=90></a></div>"
+        "<div class='content'>" + "".join(f"<p>{p}</p>" for p in second) + "</div>"
+        "</div><div class='footer'>关于我们 | 联系方式 | 网站地图</div></body></html>"
+    )
+    text = extract_article(html, "https://portal.example/a/2.html").text
+    for paragraph in first + second:
+        assert paragraph.strip()[:30] in text
+
+
+def test_notice_in_bare_styled_divs_is_kept_whole() -> None:
+    # Government notices: every paragraph a bare <div style=...>, the kind of
+    # text trafilatura's precise mode drops.
+    divs = "".join(f'<div style="text-align: justify;">{p}</div>' for p in ZH_PARAGRAPHS)
+    html = (
+        "<html><head><title>关于做好防汛工作的通告</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a> <a href='/zw/'>政务公开</a> <a href='/tz/'>通知公告</a></div>"
+        "<div class='info'>索引号：11220000/2022-00001 发布日期：2022年01月27日</div>"
+        f"<div class='contents'>{divs}<div style='text-align: right;'>市人民政府</div></div>"
+        "</body></html>"
+    )
+    text = extract_article(html, "https://gov.example/tz/1.html").text
+    for paragraph in ZH_PARAGRAPHS:
+        assert paragraph.strip() in text
+
+
+@pytest.mark.parametrize(
+    "sentence", ["市政府今天宣布，明年起全市公交免费。", "The bridge reopens on Monday."], ids=["zh", "en"]
+)
+def test_a_one_sentence_article_is_an_article(sentence: str, tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>快讯</title></head><body><div class='nav'><a href='/'>首页</a> <a href='/n/'>新闻</a></div>"
+        f"<div class='article'><h1>快讯</h1><p>{sentence}</p></div></body></html>"
+    )
+    assert extract_article(html, "https://e.example/n/1.html").text == sentence
+    saved = tmp_path / "short.html"
+    saved.write_text(html, "utf-8")
+    result = CliRunner().invoke(app, ["extract", str(saved), "--format", "text"])
+    assert result.exit_code == 0, result.output
+    assert sentence in result.output
+
+
+@pytest.mark.parametrize(
+    ("title", "logo", "headline"),
+    [
+        ("劳伦斯：一个无法定义的洛克菲勒-搜狐财经", "搜狐", "劳伦斯：一个无法定义的洛克菲勒"),
+        ("多数夫妻生活有名无实(图)--雅虎新闻", "导航", "多数夫妻生活有名无实(图)"),
+        ("Night buses reach the northern suburbs | Example Gazette", "Gazette", "Night buses reach the northern suburbs"),
+    ],
+)
+def test_a_logo_h1_loses_to_the_headline_in_the_title(title: str, logo: str, headline: str) -> None:
+    html = (
+        f"<html><head><title>{title}</title></head><body><h1><a href='/'>{logo}</a></h1>"
+        + "".join(f"<p>{p}</p>" for p in ZH_PARAGRAPHS + EN_PARAGRAPHS)
+        + "</body></html>"
+    )
+    assert extract_article(html, "https://e.example/a.html").title == headline
+
+
+def test_br_broken_chinese_lines_join_into_their_paragraph() -> None:
+    text = ZH_PARAGRAPHS[0].strip() + ZH_PARAGRAPHS[1].strip()
+    lines = [text[i : i + 20] for i in range(0, len(text), 20)]
+    html = (
+        "<html><head><title>防汛</title></head><body><div class='article'><p>"
+        + "<br>\n".join(lines)
+        + "</p><p>　　第二段：本周末全市将开展防汛演练。</p></div></body></html>"
+    )
+    article = extract_article(html, "https://e.example/a.html")
+    assert article.text.splitlines()[0] == text
+    assert "\\" not in article.markdown.split("\n\n")[0]
