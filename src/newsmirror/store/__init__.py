@@ -184,7 +184,7 @@ class Store:
 
     def __init__(self, location: Path | str, *, readonly: bool = False) -> None:
         self.path: Path | str = location if is_postgres(location) else Path(location)
-        self.where = redact(location) if isinstance(self.path, str) else str(self.path)
+        self.where = redact(self.path) if isinstance(self.path, str) else str(self.path)
         # Set when this open upgraded an existing store: the one line to tell the user.
         self.upgraded: SchemaUpgrade | None = None
         self._db: Connection
@@ -201,7 +201,10 @@ class Store:
                 self._migrate()
         except ImportError as exc:
             raise StoreError(f"{self.where}: {exc}") from None
-        except (sqlite3.DatabaseError, *_postgres_errors()) as exc:
+        except Exception as exc:
+            # A database that cannot be opened (either kind); anything else is a bug and goes on.
+            if not isinstance(exc, (sqlite3.DatabaseError, *_postgres_errors())):
+                raise
             raise StoreError(f"{self.where}: cannot open the store: {_one_line(exc)}") from None
 
     @property

@@ -20,7 +20,8 @@ Dialect = Literal["sqlite", "postgresql"]
 
 
 class Rows(Protocol):
-    description: Any
+    @property
+    def description(self) -> Any: ...
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
@@ -133,7 +134,7 @@ class PostgresConnection:
         return self._db.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        return self._db.execute(self._translate(sql), params)  # type: ignore[arg-type]
+        return self._db.execute(self._translate(sql), params)  # type: ignore[arg-type, no-any-return]
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:
