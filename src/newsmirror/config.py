@@ -31,6 +31,7 @@ from pydantic import (
 from newsmirror.config_messages import describe_errors, example_warnings
 from newsmirror.errors import ConfigError
 from newsmirror.layout import SITE_ID
+from newsmirror.private import check_layout
 
 DEFAULT_CONFIG = "newsmirror.toml"
 
@@ -321,6 +322,8 @@ class Config(_Model):
     remotes: list[RemoteConfig] = Field(default_factory=list, alias="remote")
     # Where the config file lives; relative paths in it are taken from there.
     root: ConfigPath = Field(Path("."), exclude=True)
+    # The config file itself (never to be published), when it was read from one.
+    file: ConfigPath | None = Field(None, exclude=True)
     # Values still at the starter's examples: `check` shows them without failing.
     warnings: list[str] = Field(default_factory=list, exclude=True)
 
@@ -383,7 +386,10 @@ def parse_config(text: str, source: str = DEFAULT_CONFIG, root: Path | None = No
     except ValidationError as exc:
         raise ConfigError([f"{source}: {line}" for line in describe_errors(exc.errors(), data, Config)]) from None
     config.root = (root or Path(".")).resolve()
+    config.file = config.root / Path(source).name
     config.warnings = [f"{source}: {line}" for line in example_warnings(data, _starter_data())]
+    # An output folder holding the store, the lock or the config would publish them.
+    check_layout(config)
     return config
 
 

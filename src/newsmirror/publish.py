@@ -24,6 +24,7 @@ from pathlib import Path
 from newsmirror.config import Config, RemoteConfig
 from newsmirror.errors import PublishError, unexpected
 from newsmirror.layout import TEMP_PATTERN, is_article_page
+from newsmirror.private import PRIVATE_NAMES, check_layout, is_private_name, private_files
 from newsmirror.words import counted
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def publish(config: Config, *, push_timeout: float = PUSH_TIMEOUT) -> PublishRes
         raise PublishError("git is not installed; install it (e.g. 'apt install git') and publish again")
     if not tree.is_dir():
         raise PublishError(f"{tree} does not exist; run 'newsmirror build' first")
+    check_layout(config)
     git = _Git(tree)
     branch = config.mirror.branch
     warnings: list[str] = []
@@ -121,6 +123,7 @@ def publish(config: Config, *, push_timeout: float = PUSH_TIMEOUT) -> PublishRes
     _sync_remotes(git, config.remotes)
 
     git.run("add", "--all")
+    warnings += _unstage_private_files(git)
     counts = _count_changes(git)
     head = git.head()
     result = PublishResult(committed=False, sha=head or "", warnings=warnings)
@@ -230,14 +233,33 @@ def _use_branch(git: _Git, branch: str) -> None:
 
 
 def _exclude_build_leftovers(tree: Path) -> None:
-    """Never commit the temporary files a killed build leaves behind."""
+    """Never commit the temporary files a killed build leaves behind, nor private files."""
     exclude = tree / ".git" / "info" / "exclude"
     lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
-    if TEMP_PATTERN not in lines:
+    missing = [pattern for pattern in (TEMP_PATTERN, *PRIVATE_NAMES) if pattern not in lines]
+    if missing:
         exclude.parent.mkdir(parents=True, exist_ok=True)
         temp = exclude.with_name("exclude.newsmirror-tmp")
-        temp.write_text("\n".join([*lines, TEMP_PATTERN, ""]), encoding="utf-8")
+        temp.write_text("\n".join([*lines, *missing, ""]), encoding="utf-8")
         os.replace(temp, exclude)
+
+
+def _unstage_private_files(git: _Git) -> list[str]:
+    """The check before each commit: no private file (private.PRIVATE_NAMES, or an SQLite
+    database by its first bytes) is committed, whatever a .gitignore in the tree says;
+    one committed by an older release leaves the branch with this commit."""
+    staged = git.run("diff", "--cached", "--name-only", "--no-renames", "--diff-filter=AM", "-z").split("\0")
+    tracked = git.run("ls-files", "-z").split("\0")
+    named = [path for path in tracked if path and is_private_name(path.rsplit("/", 1)[-1])]
+    found = sorted(set(named) | set(private_files(git.tree, [path for path in staged if path])))
+    if not found:
+        return []
+    git.run("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *found)
+    return [
+        f"not published: {git.tree / path} (a private file: store, lock, config, key or .env); "
+        "move it out of the output folder"
+        for path in found
+    ]
 
 
 def _ensure_identity(git: _Git) -> None:

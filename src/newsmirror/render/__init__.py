@@ -35,6 +35,7 @@ from newsmirror.layout import (
     share_url,
 )
 from newsmirror.models import ArticleKey, sha1_hex
+from newsmirror.private import check_layout
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.feed import render_feed
 from newsmirror.render.files import OutputTree, UnsafePathError
@@ -115,6 +116,7 @@ def build(
     the day the newest kept article was fetched, so the same store always
     builds the same bytes.
     """
+    check_layout(config)  # never write the mirror where its private files are
     try:
         tree = OutputTree(config.output_dir)
     except UnsafePathError as exc:
