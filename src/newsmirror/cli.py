@@ -500,18 +500,8 @@ _COUNTER_HELP = (
     "are recognised in memory by a hash whose random key changes every UTC day and is never written down.\n\n"
     "Deployment: keep the counter on 127.0.0.1 behind a reverse proxy that serves HTTPS, run it with --trust-proxy "
     "(so readers are told apart by their own address, not the proxy's), and turn the proxy's access log off for "
-    "it. nginx:\n\n"
-    "  location /v/ {\n"
-    "      proxy_pass http://127.0.0.1:8787;\n"
-    "      proxy_set_header X-Forwarded-For $remote_addr;\n"
-    "      access_log off;\n"
-    "  }\n\n"
-    "Caddy (it sets X-Forwarded-For itself; give the site no `log` directive):\n\n"
-    "  counter.example.org {\n"
-    "      reverse_proxy /v/* 127.0.0.1:8787\n"
-    "  }\n\n"
-    "A proxy on another host: set FORWARDED_ALLOW_IPS to its address. Run the counter as a service "
-    "(e.g. systemd, Restart=always) on the machine that holds the store; stop it with SIGTERM."
+    "it; a proxy on another host: set FORWARDED_ALLOW_IPS to its address. The README's 'View counter' section "
+    "has nginx and Caddy examples."
 )
 
 
@@ -531,8 +521,6 @@ def extract(
     """Extract the article from saved pages: for writing and debugging site rules."""
     from newsmirror import extract as ex
 
-    if fmt not in ex.FORMATS:
-        fail(f"--format {fmt!r}: use one of {', '.join(ex.FORMATS)}")
     rules = None
     if site:
         cfg = load(config)
@@ -540,36 +528,12 @@ def extract(
             rules = ex.SiteRules.from_site(cfg.site(site))
         except KeyError:
             fail(f"{config}: no site {site!r}; sites: {', '.join(s.id for s in cfg.sites) or 'none'}")
-    if page.is_dir():
-        if out is None:
-            fail(f"{page} is a folder: pass --out OUTDIR for the results")
-        pages = sorted(p for p in page.iterdir() if ex.is_page_file(p))
-        if not pages:
-            fail(f"{page}: no .html or .html.gz files in it")
-    elif page.is_file():
-        pages = [page]
-    else:
-        fail(f"{page}: no such file or folder")
+    done, read = ex.extract_saved(
+        page, url, rules, fmt, out, show=lambda text: typer.echo(text, nl=False), warn=lambda line: say("error", line)
+    )
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for path in pages:
-        try:
-            result = ex.render(ex.extract_article(ex.read_page(path), url, rules), fmt)
-        except (ex.ExtractionError, OSError) as exc:
-            failed += 1
-            say("error", f"{path}: {exc}")
-            continue
-        if out is None:
-            typer.echo(result, nl=False)
-            continue
-        target = out / f"{ex.page_stem(path)}.{ex.FORMATS[fmt]}"
-        temp = target.with_name(f".{target.name}.tmp")
-        temp.write_text(result, encoding="utf-8")
-        temp.replace(target)
-    if out is not None:
-        console.print(f"extracted {len(pages) - failed} of {counted(len(pages), 'page')} into {out}")
-    if failed:
+        console.print(f"extracted {done} of {counted(read, 'page')} into {out}")
+    if done < read:
         raise typer.Exit(EXIT_PARTIAL)
 
 
@@ -611,31 +575,21 @@ def demo(
     it fetches nothing new (the sample sites answer 304), writes no file and makes
     no commit.
     """
-    from newsmirror.config import parse_config
     from newsmirror.demosite import DemoSite
-    from newsmirror.publish import init_bare
+    from newsmirror.demosite.mirror import prepare_demo
 
-    folder = folder.resolve()
-    remote = folder / "remote.git"
     try:
         site = DemoSite(port=port, slow_delay=1.0)
     except OSError as exc:
         fail(f"cannot serve the sample sites on 127.0.0.1:{port}: {exc.strerror or exc}; pass another --port")
     with site:
-        text = site.config_toml(output="mirror", store="newsmirror.db")
-        text += f'\n[[remote]]\nname = "local"\nurl = "{remote.as_posix()}"\n'
-        config = folder / DEFAULT_CONFIG
-        cfg = parse_config(text, str(config), folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        if not config.exists() or config.read_text("utf-8") != text:
-            config.write_text(text, "utf-8")
-        init_bare(remote, cfg.mirror.branch)
-        console.print(f"serving the sample news sites at {site.base_url}; mirroring them into {folder}")
-        ok = run_all(cfg)
+        demo = prepare_demo(site, folder)
+        console.print(f"serving the sample news sites at {site.base_url}; mirroring them into {demo.folder}")
+        ok = run_all(demo.config)
     console.print(
-        f"\nThe mirror is in {folder / 'mirror'}: start with {folder / 'mirror' / 'README.md'}.\n"
-        f"It was published to {remote} (see: git -C {remote} log --stat -1).\n"
-        f"Its config is {config}; try 'newsmirror build --config {config}' after editing it."
+        f"\nThe mirror is in {demo.config.output_dir}: start with {demo.home}.\n"
+        f"It was published to {demo.remote} (see: git -C {demo.remote} log --stat -1).\n"
+        f"Its config is {demo.config_path}; try 'newsmirror build --config {demo.config_path}' after editing it."
     )
     if not ok:
         # The sample sites hold a broken feed and a missing article on purpose.

@@ -20,7 +20,7 @@ from newsmirror.extract.article import (
     parse_page,
 )
 from newsmirror.extract.dates import parse_date
-from newsmirror.extract.files import FORMATS, is_page_file, page_stem, read_page, render
+from newsmirror.extract.files import FORMATS, extract_saved, is_page_file, page_stem, read_page, render
 
 __all__ = [
     "FORMATS",
@@ -29,6 +29,7 @@ __all__ = [
     "SiteRules",
     "extract_article",
     "extract_fragment",
+    "extract_saved",
     "is_page_file",
     "page_stem",
     "parse_date",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from newsmirror.charset import decode
-from newsmirror.extract.article import Extracted
+from newsmirror.errors import ExtractionError, UsageError
+from newsmirror.extract.article import Extracted, SiteRules, extract_article
 
 # Output formats of the `extract` command → file extension.
 FORMATS = {"markdown": "md", "html": "html", "text": "txt", "json": "json"}
@@ -44,3 +46,52 @@ def render(article: Extracted, fmt: str) -> str:
         return article.text + "\n"
     heading = f"# {article.title}\n\n" if article.title else ""
     return heading + article.markdown
+
+
+def extract_saved(
+    page: Path,
+    url: str,
+    rules: SiteRules | None,
+    fmt: str,
+    out: Path | None,
+    show: Callable[[str], None],
+    warn: Callable[[str], None],
+) -> tuple[int, int]:
+    """The ``extract`` command: each saved page (``page``, or the pages in the folder ``page``) in
+    the format ``fmt``, shown with ``show`` or, with ``out``, written to OUT/<page name>.<ext>
+    (whole or not at all). A page that fails is one ``warn`` line naming it; the rest go on.
+    Returns (pages extracted, pages read)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    pages = _saved_pages(page, out)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for path in pages:
+        try:
+            result = render(extract_article(read_page(path), url, rules), fmt)
+        except (ExtractionError, OSError) as exc:
+            warn(f"{path}: {exc}")
+            continue
+        done += 1
+        if out is None:
+            show(result)
+            continue
+        target = out / f"{page_stem(path)}.{FORMATS[fmt]}"
+        temp = target.with_name(f".{target.name}.tmp")
+        temp.write_text(result, encoding="utf-8")
+        temp.replace(target)
+    return done, len(pages)
+
+
+def _saved_pages(page: Path, out: Path | None) -> list[Path]:
+    if page.is_dir():
+        if out is None:
+            raise UsageError(f"{page} is a folder: pass --out OUTDIR for the results")
+        pages = sorted(p for p in page.iterdir() if is_page_file(p))
+        if not pages:
+            raise UsageError(f"{page}: no .html or .html.gz files in it")
+        return pages
+    if page.is_file():
+        return [page]
+    raise UsageError(f"{page}: no such file or folder")
