@@ -9,13 +9,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from newsmirror.demosite import DemoSite
 from newsmirror.models import ArticleKey, article_id
-from newsmirror.store import Store
+from newsmirror.store import Store, StoreError
 
 
 def write_config(tmp_path: Path, demo: DemoSite, **http: object) -> Path:
@@ -43,13 +44,10 @@ def feed_paths(demo: DemoSite) -> set[str]:
 
 
 def stored(tmp_path: Path) -> dict[str, dict]:
-    """Every stored article by URL."""
-    db = sqlite3.connect(tmp_path / "store.db")
-    db.row_factory = sqlite3.Row
-    try:
-        return {row["url"]: dict(row) for row in db.execute("SELECT * FROM articles")}
-    finally:
-        db.close()
+    """Every stored article by URL, its fields by name, read through the store's API."""
+    with Store(tmp_path / "store.db", readonly=True) as store:
+        articles = (store.article(key) for key in store.article_keys())
+        return {a.url: asdict(a) for a in articles if a is not None}
 
 
 @pytest.fixture
@@ -162,7 +160,7 @@ def test_kill_mid_run_then_next_sync_completes(tmp_path: Path) -> None:
             try:
                 if len(stored(tmp_path)) >= 10:
                     break
-            except sqlite3.OperationalError:  # not created yet
+            except StoreError:  # not created yet
                 pass
             time.sleep(0.05)
         assert process.poll() is None, "the sync finished before it could be killed"
