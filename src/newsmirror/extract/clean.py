@@ -481,16 +481,20 @@ def _drop_blocks(
         # Nothing anywhere to look for (the common case): skip the per-block walk.
         return
     blocks = [e for e in root.iter(*BLOCK_TAGS) if e is not root]
-    # Innermost first: a block is dropped only if none of its sub-blocks matches.
+    # Innermost first: a block is dropped only if none of its sub-blocks
+    # matches; a matching sub-block that stays marks its ancestors.
+    holds_match: set[HtmlElement] = set()
     for block in reversed(blocks):
         if block.getparent() is None:
             continue
         text = _text(block)
         if not matches(text):
             continue
-        if any(matches(_text(sub)) for sub in block.iter(*BLOCK_TAGS) if sub is not block):
-            continue
-        if limit is not None and len(text.strip()) > limit:
+        if block in holds_match or (limit is not None and len(text.strip()) > limit):
+            for ancestor in block.iterancestors():
+                if ancestor in holds_match:
+                    break
+                holds_match.add(ancestor)
             continue
         drop(block)
 
