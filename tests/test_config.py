@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from newsmirror.cli import app
-from newsmirror.config import ConfigError, parse_config
+from newsmirror.config import (
+    ChannelConfig,
+    ConfigError,
+    HttpConfig,
+    MirrorConfig,
+    RemoteConfig,
+    SiteConfig,
+    parse_config,
+)
 
 GOOD = """
 [mirror]
@@ -174,3 +184,37 @@ def test_counted_words() -> None:
     assert [counted(n, "site") for n in (0, 1, 2, 1200)] == ["0 sites", "1 site", "2 sites", "1,200 sites"]
     assert counted(1, "body", "bodies") == "1 body" and counted(3, "body", "bodies") == "3 bodies"
     assert counted(0, "remote", zero="no") == "no remotes"
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
+
+
+# pydantic's own English and Python's names: none of it may reach an operator.
+_PYDANTIC_WORDS = re.compile(r"Input |instance of|dictionary|[A-Z]\w+Config|<class|function-|Value error")
+_WRONG = ["{ x = 1 }", "[1, 2]", '"text"', "12", "true", "1.5", "1979-05-27T07:32:00Z"]
+_TABLES = {
+    "mirror": ("[mirror]\n", MirrorConfig),
+    "http": ("[http]\n", HttpConfig),
+    "site": ('[[site]]\nid = "kzg"\nname = "看中国"\n', SiteConfig),
+    "channel": ('  [[site.channel]]\n  id = "p9"\n  name = "看世界"\n', ChannelConfig),
+    "remote": ('[[remote]]\nname = "github"\n', RemoteConfig),
+}
+
+
+@pytest.mark.parametrize(("table", "key"), [(t, k) for t, (_, m) in _TABLES.items() for k in _keys_of(m)])
+def test_every_key_given_a_wrong_type_says_so_in_tomls_words(table: str, key: str) -> None:
+    """Generic, so keys added later are covered too: no pydantic English, no class name, one line."""
+    header = _TABLES[table][0]
+    base = GOOD.format(mirror="", http="", feed="https://www.kzg.io/p9.xml") + '\n[[remote]]\nname = "github"\n'
+    base += 'url = "git@github.com:someone/mirror.git"\n'
+    for wrong in _WRONG:
+        text = base.replace(header, f"{header}{key} = {wrong}\n", 1)
+        try:
+            parse_config(text, "m.toml")
+        except ConfigError as error:
+            for line in error.problems:
+                assert "\n" not in line and line.startswith("m.toml: ")
+                assert not re.search(
+                    r"Input |instance of|dictionary|[A-Z]\w+Config|<class|function-|Value error", line
+                ), line

@@ -63,6 +63,10 @@ def _message(error: Mapping[str, Any], field: Any, header: str, model: type[Base
         return f"true or false (without quotes) is expected{given}"
     if kind in ("float_type", "float_parsing"):
         return f"a number is expected{given}"
+    if kind == "path_type":
+        return f"a path (a string in quotes) is expected{given}"
+    if kind in ("datetime_type", "datetime_parsing", "date_type", "date_parsing"):
+        return f"a date (e.g. 2026-01-31 or 2026-01-31T08:00:00Z) is expected{given}"
     if kind == "string_type":
         return f"a string (in quotes) is expected{given}"
     if kind == "literal_error":
