@@ -166,6 +166,8 @@ class MirrorConfig(_Model):
     language: Language = DEFAULT_LANGUAGE
     squash_history: bool = False
     branch: str = "main"
+    # Search in the HTML site (Pagefind): search.html and its index in pagefind/. Needs html = true.
+    search: bool = False
     # Offline bundles kept in offline/ of the tree, each replacing the previous one: "zim", "epub".
     bundles: list[Literal["zim", "epub"]] = []
     # Only the articles fetched in this span before the newest one ("7d"); unset: every kept article.
@@ -186,6 +188,12 @@ class MirrorConfig(_Model):
         if isinstance(value, str) and "://" in value and not is_postgres_url(value):
             raise ValueError("must be a file path (SQLite) or a postgresql:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _search_needs_html(self) -> MirrorConfig:
+        if self.search and not self.html:
+            raise ValueError("search = true needs the HTML site: set html = true too (the search page is HTML)")
+        return self
 
     @field_validator("base_url", "site_url", "counter_url")
     @classmethod

@@ -9,6 +9,7 @@ This is the one module that knows the shape of the output tree::
     indexes/health.md                 which sources are current (mirror.health_page)
     pages/<site>/<channel>/<id>.md    one article, its QR code <id>.png beside it
     images/<sha1>.<ext>               article images copied into the mirror
+    search.html, pagefind/…           the HTML site's search page and its Pagefind index (mirror.search)
 
 Render writes there, publish commits it, preview serves it and the counter
 counts views of it: all of them ask here. Every path is relative to the top of
@@ -25,17 +26,21 @@ from newsmirror.models import ArticleKey
 PAGES_DIR = "pages"
 INDEXES_DIR = "indexes"
 IMAGES_DIR = "images"
+SEARCH_DIR = "pagefind"
 # The folders the build owns in full; anything else in the tree (.git, a LICENSE) is left alone.
-MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR)
+MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR)
 HOME = "README.md"
 HTML_HOME = "index.html"
 FEED = "feed.xml"
+SEARCH_PAGE = "search.html"
 # The files the build owns at the top of the tree.
-ROOT_FILES = (HOME, HTML_HOME, FEED)
+ROOT_FILES = (HOME, HTML_HOME, FEED, SEARCH_PAGE)
 HOT = f"{INDEXES_DIR}/hot.md"
 HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_page)
-# What the files under the managed folders may end with (images/ holds png, jpg, gif, webp).
+# What the files under the managed folders may end with (images/ holds png, jpg, gif, webp;
+# pagefind/ the search index, its scripts and styles).
 MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
+MANAGED_SUFFIXES += (".js", ".css", ".json", ".pagefind", ".pf_meta", ".pf_index", ".pf_fragment", ".pf_filter")
 
 # The build writes each file as <mark><pid>-<name> in the same folder, then renames it over
 # the old one; publish keeps such leftovers of a killed build out of git with this pattern.

@@ -27,6 +27,9 @@ from newsmirror.layout import (
     HEALTH,
     HOME,
     HOT,
+    PAGES_DIR,
+    SEARCH_DIR,
+    SEARCH_PAGE,
     article_label,
     html_path,
     image_path,
@@ -47,6 +50,7 @@ from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
 from newsmirror.render.pages import page_inputs, render_page, settings_fingerprint
 from newsmirror.render.qr import QrDrawer, qr_inputs
+from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.store import BuiltFile, Store, StoreError
 
@@ -130,6 +134,8 @@ def build(
     lists = run.write_lists(views, now)
     if config.mirror.html:
         run.write_html(lists)
+        if config.mirror.search:
+            run.write_search(views)
     run.remove_unwanted()
     run.save_manifest()
     run.weigh_pages(views, images)
@@ -295,6 +301,7 @@ class _Build:
                 continue
             markdown = lists.get(path) or (self.tree.read(path) or b"").decode()
             if markdown:  # empty: its Markdown could not be written, an error is already reported
+                search = SEARCH_PAGE if mirror.search and path == HOME else None
                 html = to_html(
                     markdown,
                     path,
@@ -303,8 +310,34 @@ class _Build:
                     sizes=sizes,
                     asset_base_url=mirror.asset_base_url,
                     site_url=mirror.site_url,
+                    search=search,
                 )
                 self.put(job, html.encode())
+
+    def write_search(self, views: list[ChannelView]) -> None:
+        """The search page, and Pagefind's index of the article pages, made again only when one of them changed."""
+        mirror = self.config.mirror
+        indexes = [(f"{v.site.name} · {v.name}", html_path(v.index_path())) for v in views]
+        self.wanted.add(SEARCH_PAGE)
+        self.put(_Job(SEARCH_PAGE, ""), render_search_page(mirror.title, indexes).encode())
+        pages = sorted((path, inputs) for path, inputs in self.sources.items() if path.startswith(f"{PAGES_DIR}/"))
+        inputs = sha1_hex(code_fingerprint() + repr(pages))
+        made = [path for path in self.manifest if path.startswith(f"{SEARCH_DIR}/")]
+        if made and all(self.manifest[path].inputs == inputs and self.current(_Job(path, inputs)) for path in made):
+            self.wanted.update(made)
+            self.result.unchanged += len(made)
+            return
+        self.report("search", 0, 1)
+        try:
+            files = index_pages(self.tree.root, [PAGES_DIR])
+        except SearchIndexError as exc:
+            self.wanted.update(made)  # the last index stays until one can be made
+            self.result.errors.append(str(exc))
+            return
+        for path, data in files.items():
+            self.wanted.add(path)
+            self.put(_Job(path, inputs), data, "search index")
+        self.report("search", 1, 1)
 
     def remove_unwanted(self) -> None:
         """Retention and removed channels: what the build once made and no longer wants goes."""

@@ -84,6 +84,7 @@ def to_html(
     sizes: Mapping[str, tuple[int, int]] | None = None,
     asset_base_url: str | None = None,
     site_url: str | None = None,
+    search: str | None = None,
 ) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
 
@@ -93,6 +94,8 @@ def to_html(
     page does not jump as images arrive, and all but the first wait until they are scrolled near
     (``loading="lazy"``): on a slow line the text comes first. With ``site_url`` (where the HTML site
     is served) the page names its own address there as its canonical one.
+    (``loading="lazy"``): on a slow line the text comes first.
+    ``search`` is the search page's link, for a search box at the top (a plain form: no script).
     """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
@@ -128,6 +131,7 @@ def to_html(
             feed=layout.FEED if feed else None,
             csp=csp,
             canonical=layout.url(site_url, layout.html_path(path)) if site_url else None,
+            search=search,
             feed_title=mirror_title,
             body=body,
         )
