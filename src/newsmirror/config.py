@@ -166,6 +166,8 @@ class MirrorConfig(_Model):
     language: Language = DEFAULT_LANGUAGE
     squash_history: bool = False
     branch: str = "main"
+    # The mirror also in the other script: "zh-Hant" writes zh-hant/…, "zh-Hans" zh-hans/… (OpenCC).
+    variants: list[Literal["zh-Hant", "zh-Hans"]] = []
     # Search in the HTML site (Pagefind): search.html and its index in pagefind/. Needs html = true.
     search: bool = False
     # Offline bundles kept in offline/ of the tree, each replacing the previous one: "zim", "epub".
@@ -293,6 +295,9 @@ class SiteConfig(_Model):
     body_from_feed: bool = False
     skip_titles_matching: list[str] = []
     update_markers: list[str] = ["更新"]
+    # The OpenCC conversion of this site's pages into the other script, with regional words: s2twp
+    # (Taiwan), s2hk (Hong Kong), s2t; t2s, tw2s, hk2s for a site written in traditional script.
+    script: Literal["s2t", "s2tw", "s2twp", "s2hk", "t2tw", "t2hk", "t2s", "tw2s", "tw2sp", "hk2s"] | None = None
     channels: list[ChannelConfig] = Field(default_factory=list, alias="channel")
 
     @field_validator("content", "remove")

@@ -10,6 +10,7 @@ This is the one module that knows the shape of the output tree::
     pages/<site>/<channel>/<id>.md    one article, its QR code <id>.png beside it
     images/<sha1>.<ext>               article images copied into the mirror
     search.html, pagefind/…           the HTML site's search page and its Pagefind index (mirror.search)
+    zh-hant/…, zh-hans/…              the same pages in the other script (mirror.variants), images shared
 
 Render writes there, publish commits it, preview serves it and the counter
 counts views of it: all of them ask here. Every path is relative to the top of
@@ -27,8 +28,10 @@ PAGES_DIR = "pages"
 INDEXES_DIR = "indexes"
 IMAGES_DIR = "images"
 SEARCH_DIR = "pagefind"
+# A copy of the mirror in the other script: its own README.md, indexes/ and pages/ (images/ stay shared).
+VARIANT_DIRS = {"zh-Hant": "zh-hant", "zh-Hans": "zh-hans"}
 # The folders the build owns in full; anything else in the tree (.git, a LICENSE) is left alone.
-MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR)
+MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR, *VARIANT_DIRS.values())
 HOME = "README.md"
 HTML_HOME = "index.html"
 FEED = "feed.xml"
@@ -103,10 +106,15 @@ def index_path(site: str, channel: str, number: int = 1) -> str:
     return f"{INDEXES_DIR}/{stem}.md" if number == 1 else f"{INDEXES_DIR}/{stem}.{number}.md"
 
 
+def in_tree(folder: str, path: str) -> str:
+    """``path`` in the copy of the mirror kept in ``folder`` (``""``: the mirror itself)."""
+    return f"{folder}/{path}" if folder else path
+
+
 def html_path(md_path: str) -> str:
-    """The HTML sibling of a Markdown file: README.md → index.html, x.md → x.html."""
-    if md_path == HOME:
-        return HTML_HOME
+    """The HTML sibling of a Markdown file: README.md → index.html (a copy's too), x.md → x.html."""
+    if md_path == HOME or md_path.endswith(f"/{HOME}"):
+        return md_path.removesuffix(HOME) + HTML_HOME
     return md_path.removesuffix(".md") + ".html"
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from newsmirror.config import Config
@@ -33,18 +33,21 @@ from newsmirror.layout import (
     article_label,
     html_path,
     image_path,
+    in_tree,
+    link,
     page_path,
     qr_path,
     share_url,
 )
-from newsmirror.models import ArticleKey, sha1_hex
+from newsmirror.layout import url as url_of
+from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.private import check_layout
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.feed import render_feed
 from newsmirror.render.files import OutputTree, UnsafePathError
 from newsmirror.render.health import render_health
 from newsmirror.render.home import render_home
-from newsmirror.render.hot import hot_entries, hot_since, render_hot
+from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
 from newsmirror.render.html_site import to_html
 from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
@@ -52,6 +55,7 @@ from newsmirror.render.pages import page_inputs, render_page, settings_fingerpri
 from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
+from newsmirror.render.variants import Variant, convert_markdown, convert_text, variants
 from newsmirror.store import BuiltFile, Store, StoreError
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
@@ -101,6 +105,10 @@ class BuildResult:
             f"(Markdown {page.markdown:,}{html}, images {page.images:,}); "
             f"{self.over_budget:,} over the {budget // 1024:,} KB page budget (mirror.page_budget)"
         )
+
+
+# An article page to render: its channel, its key, the file, and the copy it belongs to (None: the mirror).
+_PageJob = tuple["ChannelView", ArticleKey, "_Job", "Variant | None"]
 
 
 @dataclass(slots=True)
@@ -157,6 +165,13 @@ class _Build:
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
         self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
+        self.variants = variants(config)  # the copies in the other script
+
+    def twins(self, path: str, variant: Variant | None = None) -> list[tuple[str, str]]:
+        """Links from ``path`` (of the mirror, or of ``variant``'s copy) to the same page in the other scripts."""
+        if variant is None:
+            return [(v.label, link(path, in_tree(v.folder, path))) for v in self.variants]
+        return [(variant.back_label, link(in_tree(variant.folder, path), path))]
 
     def current(self, job: _Job) -> bool:
         """Is the file there, made from these inputs, and untouched since?"""
@@ -188,10 +203,12 @@ class _Build:
 
     def plan_articles(
         self, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]
-    ) -> tuple[list[tuple[ChannelView, ArticleKey, _Job]], list[tuple[_Job, str]]]:
-        """The pages and QR codes to draw: only those whose inputs changed, or whose file did."""
-        settings = settings_fingerprint(self.config.mirror, code_fingerprint())
-        pages: list[tuple[ChannelView, ArticleKey, _Job]] = []
+    ) -> tuple[list[_PageJob], list[tuple[_Job, str]]]:
+        """The pages and QR codes to draw (the copies' in the other script too): only those whose inputs
+        changed, or whose file did."""
+        langs = repr([v.lang for v in self.variants])  # which twins a page links
+        settings = sha1_hex(settings_fingerprint(self.config.mirror, code_fingerprint()) + langs)
+        pages: list[_PageJob] = []
         codes: list[tuple[_Job, str]] = []
         for view in views:
             for head in view.heads:
@@ -205,11 +222,29 @@ class _Build:
                 if self.current(page):
                     self.result.unchanged += 1
                 else:
-                    pages.append((view, head.key, page))
+                    pages.append((view, head.key, page, None))
                 if self.current(qr):
                     self.result.unchanged += 1
                 else:
                     codes.append((qr, url))
+                for variant in self.variants:
+                    # Its own inputs: an unchanged article's copy is not converted again.
+                    copy = _Job(
+                        in_tree(variant.folder, page.path), sha1_hex(page.inputs + variant.fingerprint(view.site.id))
+                    )
+                    copy_url = share_url(url_of(self.config.mirror.base_url, variant.folder), head.key)
+                    copy_qr = _Job(in_tree(variant.folder, qr.path), qr_inputs(copy_url))
+                    self.wanted.update((copy.path, copy_qr.path))
+                    self.stamps[copy.path] = copy.inputs[:8]
+                    self.sources[copy.path] = copy.inputs
+                    if self.current(copy):
+                        self.result.unchanged += 1
+                    else:
+                        pages.append((view, head.key, copy, variant))
+                    if self.current(copy_qr):
+                        self.result.unchanged += 1
+                    else:
+                        codes.append((copy_qr, copy_url))
         return pages, codes
 
     def write_images(self, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
@@ -232,17 +267,28 @@ class _Build:
 
     def write_articles(
         self,
-        pages: list[tuple[ChannelView, ArticleKey, _Job]],
+        pages: list[_PageJob],
         codes: list[tuple[_Job, str]],
         images: dict[ArticleKey, dict[str, str]],
     ) -> None:
         """Article pages, rendered here while other processes draw the QR codes."""
         with QrDrawer() as drawer:
             drawer.start([url for _, url in codes])
-            for done, (view, key, job) in enumerate(pages, start=1):
-                article = self.store.article(key)
+            article: Article | None = None
+            for done, (view, key, job, variant) in enumerate(pages, start=1):
+                if article is None or article.key != key:  # a page and its copies follow each other
+                    article = self.store.article(key)
                 if article is not None:  # None: deleted since the heads were read
-                    page = render_page(article, view, self.config.mirror, images.get(key, {}))
+                    page = render_page(
+                        article,
+                        view,
+                        self.config.mirror,
+                        images.get(key, {}),
+                        twins=self.twins(page_path(key), variant),
+                        tree=variant.folder if variant else "",
+                    )
+                    if variant:
+                        page = convert_markdown(page, variant.conversion(view.site.id))
                     self.put(job, page.encode(), f"article {article_label(key)}")
                 if done % 100 == 0 or done == len(pages):
                     self.report("pages", done, len(pages))
@@ -262,7 +308,7 @@ class _Build:
         mirror = self.config.mirror
         rendered: dict[str, str] = {}
         for view in views:
-            indexes = render_indexes(view, mirror)
+            indexes = render_indexes(view, mirror, self.twins)
             rendered.update(indexes)
             self.languages.update(dict.fromkeys(indexes, view.site.language))
         newest = max((h.fetched for v in views for h in v.heads), default=None)
@@ -270,11 +316,13 @@ class _Build:
         hot = []
         if reference:
             hot = hot_entries(self.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
-        rendered[HOT] = render_hot(hot, mirror)
+        rendered[HOT] = render_hot(hot, mirror, self.twins(HOT))
         if mirror.health_page:
             rendered[HEALTH] = render_health(self.config, self.store, newest)
         self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
-        rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest)
+        rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest, twins=self.twins(HOME))
+        for variant in self.variants:
+            rendered.update(self.variant_lists(variant, views, hot, newest))
         self.wanted.update(rendered)
         for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
             self.put(_Job(path, ""), text.encode())
@@ -283,6 +331,42 @@ class _Build:
         for path in [*rendered, FEED]:
             self.recorded.pop(path, None)  # always re-rendered: no need to remember them
         return rendered
+
+    def variant_lists(
+        self, variant: Variant, views: list[ChannelView], hot: list[HotEntry], newest: datetime | None
+    ) -> dict[str, str]:
+        """The indexes, most read and home of a copy in the other script, by their path in the tree.
+        Titles are converted as their site's pages are (regional words), the rest as the copy's lists are."""
+        mirror = self.config.mirror
+
+        def title(text: str, site: str) -> str:
+            return convert_text(text, variant.conversion(site))
+
+        views = [
+            ChannelView(v.site, v.channel, [replace(h, title=title(h.title, v.site.id)) for h in v.heads])
+            for v in views
+        ]
+        hot = [replace(e, title=title(e.title, e.key.site)) for e in hot]
+        lists: dict[str, str] = {}
+        for view in views:
+            lists.update(render_indexes(view, mirror, lambda path: self.twins(path, variant)))
+        lists[HOT] = render_hot(hot, mirror, self.twins(HOT, variant))
+        prefix = f"{variant.folder}/"
+        stamps = {p.removeprefix(prefix): s for p, s in self.stamps.items() if p.startswith(prefix)}
+        stamps.update({path: sha1_hex(text)[:8] for path, text in lists.items()})
+        lists[HOME] = render_home(
+            self.config,
+            views,
+            hot,
+            stamps,
+            newest,
+            twins=self.twins(HOME, variant),
+            top=link(in_tree(variant.folder, HOME), HOME).removesuffix(HOME),
+        )
+        return {in_tree(variant.folder, path): convert_markdown(text, variant.default) for path, text in lists.items()}
+
+    def variant_of(self, path: str) -> Variant | None:
+        return next((v for v in self.variants if path.startswith(f"{v.folder}/")), None)
 
     def write_html(self, lists: dict[str, str]) -> None:
         """The static HTML site: each Markdown file's HTML sibling, converted again only when its Markdown changed."""
@@ -293,7 +377,8 @@ class _Build:
         for done, (path, inputs) in enumerate(sorted(sources.items()), start=1):
             if done % 100 == 0 or done == len(sources):
                 self.report("html", done, len(sources))
-            language = self.languages.get(path, mirror.language)
+            variant = self.variant_of(path)
+            language = variant.lang if variant else self.languages.get(path, mirror.language)
             job = _Job(html_path(path), sha1_hex(settings + inputs + language))
             self.wanted.add(job.path)
             if self.current(job):
@@ -301,7 +386,7 @@ class _Build:
                 continue
             markdown = lists.get(path) or (self.tree.read(path) or b"").decode()
             if markdown:  # empty: its Markdown could not be written, an error is already reported
-                search = SEARCH_PAGE if mirror.search and path == HOME else None
+                home = in_tree(variant.folder, HOME) if variant else HOME
                 html = to_html(
                     markdown,
                     path,
@@ -310,7 +395,7 @@ class _Build:
                     sizes=sizes,
                     asset_base_url=mirror.asset_base_url,
                     site_url=mirror.site_url,
-                    search=search,
+                    search=SEARCH_PAGE if mirror.search and path == home else None,
                 )
                 self.put(job, html.encode())
 
@@ -320,6 +405,15 @@ class _Build:
         indexes = [(f"{v.site.name} · {v.name}", html_path(v.index_path())) for v in views]
         self.wanted.add(SEARCH_PAGE)
         self.put(_Job(SEARCH_PAGE, ""), render_search_page(mirror.title, indexes).encode())
+        for variant in self.variants:
+            path = in_tree(variant.folder, SEARCH_PAGE)
+
+            def convert(text: str, variant: Variant = variant) -> str:
+                return convert_text(text, variant.default)
+
+            page = render_search_page(mirror.title, indexes, top="../", lang=variant.lang, convert=convert)
+            self.wanted.add(path)
+            self.put(_Job(path, ""), page.encode())
         pages = sorted((path, inputs) for path, inputs in self.sources.items() if path.startswith(f"{PAGES_DIR}/"))
         inputs = sha1_hex(code_fingerprint() + repr(pages))
         made = [path for path in self.manifest if path.startswith(f"{SEARCH_DIR}/")]
@@ -329,7 +423,7 @@ class _Build:
             return
         self.report("search", 0, 1)
         try:
-            files = index_pages(self.tree.root, [PAGES_DIR])
+            files = index_pages(self.tree.root, [PAGES_DIR, *(in_tree(v.folder, PAGES_DIR) for v in self.variants)])
         except SearchIndexError as exc:
             self.wanted.update(made)  # the last index stays until one can be made
             self.result.errors.append(str(exc))

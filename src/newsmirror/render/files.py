@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from newsmirror.layout import MANAGED_DIRS, MANAGED_SUFFIXES, ROOT_FILES, SAFE_SEGMENT, TEMP_MARK
+from newsmirror.layout import MANAGED_DIRS, MANAGED_SUFFIXES, ROOT_FILES, SAFE_SEGMENT, TEMP_MARK, VARIANT_DIRS
 
 
 class UnsafePathError(ValueError):
@@ -31,9 +31,15 @@ class OutputTree:
         return Path(self._absolute(rel))
 
     def _absolute(self, rel: str) -> str:
-        parts = rel.split("/")
-        if rel not in ROOT_FILES and (
-            len(parts) < 2 or parts[0] not in MANAGED_DIRS or not all(SAFE_SEGMENT.match(p) for p in parts[1:])
+        folder, _, inner = rel.partition("/")
+        if folder not in VARIANT_DIRS.values() or not inner:
+            inner = rel  # a copy in the other script holds what the top of the tree holds
+        parts = inner.split("/")
+        if inner not in ROOT_FILES and (
+            len(parts) < 2
+            or parts[0] not in MANAGED_DIRS
+            or (inner != rel and parts[0] in VARIANT_DIRS.values())
+            or not all(SAFE_SEGMENT.match(p) for p in parts[1:])
         ):
             raise UnsafePathError(f"{rel!r} is not a path the build manages")
         return os.path.join(self._root, rel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,8 +40,13 @@ def render_home(
     hot: list[HotEntry],
     stamps: dict[str, str],
     updated: datetime | None,
+    *,
+    twins: Sequence[tuple[str, str]] = (),
+    top: str = "",
 ) -> str:
-    """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``."""
+    """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``;
+    ``twins`` links the home page in the other script; ``top`` leads from a copy's folder to the top of
+    the tree (the feed and the health page are there only)."""
     mirror = config.mirror
 
     def link(path: str) -> str:
@@ -71,6 +77,8 @@ def render_home(
         sites=sites,
         hot=[Link(e.title, link(layout.page_path(e.key)), views=e.views) for e in hot[:HOME_HOT]],
         hot_link=link(layout.HOT),
-        health_link=link(layout.HEALTH) if mirror.health_page else None,
+        health_link=(top + layout.HEALTH if top else link(layout.HEALTH)) if mirror.health_page else None,
+        twins=twins,
+        top=top,
         mirrors=mirror.mirrors,
     )

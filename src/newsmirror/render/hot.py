@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -35,7 +36,7 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
     return [HotEntry(a.key, a.title, names[a.key], a.views) for a in ranked if a.key in names][:limit]
 
 
-def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
+def render_hot(entries: list[HotEntry], mirror: MirrorConfig, twins: Sequence[tuple[str, str]] = ()) -> str:
     return render_template(
         "hot.md.j2",
         L=labels_for(mirror.language),
@@ -43,4 +44,5 @@ def render_hot(entries: list[HotEntry], mirror: MirrorConfig) -> str:
         entries=entries,
         days=mirror.hot_window_days,
         mirrors=mirror.mirrors,
+        twins=twins,
     )

@@ -94,7 +94,6 @@ def to_html(
     page does not jump as images arrive, and all but the first wait until they are scrolled near
     (``loading="lazy"``): on a slow line the text comes first. With ``site_url`` (where the HTML site
     is served) the page names its own address there as its canonical one.
-    (``loading="lazy"``): on a slow line the text comes first.
     ``search`` is the search page's link, for a search box at the top (a plain form: no script).
     """
     parser = markdown_parser()

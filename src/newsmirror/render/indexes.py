@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 
+# A page's path → (label, link) of the same page in each other script.
+Twins = Callable[[str], Sequence[tuple[str, str]]]
 
-def render_indexes(view: ChannelView, mirror: MirrorConfig) -> dict[str, str]:
-    """Path → Markdown of every page of a channel's index, newest articles first."""
+
+def render_indexes(view: ChannelView, mirror: MirrorConfig, twins: Twins = lambda path: ()) -> dict[str, str]:
+    """Path → Markdown of every page of a channel's index, newest articles first
+    (``twins``: a path's links to the same page in the other script)."""
     size = mirror.index_size
     count = max(1, -(-len(view.heads) // size))
     paths = [view.index_path(number) for number in range(1, count + 1)]
@@ -26,6 +32,7 @@ def render_indexes(view: ChannelView, mirror: MirrorConfig) -> dict[str, str]:
             pages=[layout.link(path, other) for other in paths],
             total=len(view.heads),
             mirrors=mirror.mirrors,
+            twins=twins(path),
         )
         for number, path in enumerate(paths, start=1)
     }

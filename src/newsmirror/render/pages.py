@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, sha1_hex
@@ -37,13 +39,23 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dic
 
 
 def render_page(
-    article: Article, view: ChannelView, mirror: MirrorConfig, images: dict[str, str], *, qr: bool = True
+    article: Article,
+    view: ChannelView,
+    mirror: MirrorConfig,
+    images: dict[str, str],
+    *,
+    qr: bool = True,
+    twins: Sequence[tuple[str, str]] = (),
+    tree: str = "",
 ) -> str:
-    """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them)."""
+    """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them).
+    ``tree`` is the folder of a copy in the other script (its share URL and QR code point there; images
+    stay at the top of the tree), ``twins`` the links to the page in the other script."""
     key = article.key
     root = layout.root(layout.page_path(key))
     labels = labels_for(view.site.language)
     missing = labels.missing_image if mirror.images == "copy" else None
+    base_url = layout.url(mirror.base_url, tree) if tree else mirror.base_url
     return render_template(
         "page.md.j2",
         L=labels,
@@ -51,8 +63,12 @@ def render_page(
         site_name=view.site.name,
         channel=view,
         root=root,
-        body=localize_images(article.markdown.strip(), images, root, missing) or labels.empty_body,
-        share_url=layout.share_url(mirror.base_url, key),
+        body=localize_images(
+            article.markdown.strip(), images, layout.root(layout.in_tree(tree, layout.page_path(key))), missing
+        )
+        or labels.empty_body,
+        share_url=layout.share_url(base_url, key),
+        twins=twins,
         qr_name=layout.qr_link(key) if qr else "",
         mirrors=mirror.mirrors,
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,

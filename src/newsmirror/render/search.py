@@ -17,6 +17,7 @@ import hashlib
 import json
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from newsmirror.layout import SEARCH_DIR
@@ -83,11 +84,11 @@ def _kept(rel: str) -> bool:
     return rel in _KEEP_TOP or rel.endswith(_KEEP_SUFFIXES)
 
 
-def _script(root: str, strings: dict[str, str]) -> str:
+def _script(top: str, strings: dict[str, str]) -> str:
     # Paths are taken from where the page is served, so a sub-path (GitHub Pages project sites) works.
     return (
         'window.addEventListener("DOMContentLoaded",function(){'
-        f'var base=new URL("{root or "./"}",location.href).pathname;'
+        f'var base=new URL("{top or "./"}",location.href).pathname;'
         'var ui=new PagefindUI({element:"#search",bundlePath:base+"pagefind/",baseUrl:base,'
         f"showImages:false,resetStyles:false,translations:{json.dumps(strings, ensure_ascii=False)}}});"
         'var q=new URLSearchParams(location.search).get("q");if(q){ui.triggerSearch(q);}});'
@@ -109,15 +110,31 @@ _STRINGS = {
 }
 
 
-def render_search_page(title: str, indexes: list[tuple[str, str]], *, root: str = "", lang: str = "zh") -> str:
+def render_search_page(
+    title: str,
+    indexes: list[tuple[str, str]],
+    *,
+    top: str = "",
+    lang: str = "zh",
+    convert: Callable[[str], str] = str,
+) -> str:
     """``search.html``: Pagefind's search box, and without JavaScript, a note and the channel indexes
-    (``indexes``: (name, link) pairs). ``root`` leads from the page to the top of the site."""
-    strings = _STRINGS.get(lang.split("-")[0], _STRINGS["zh"])
-    script = _script(root, strings)
+    (``indexes``: (name, link) pairs, from the page's folder). ``top`` leads from the page to the top of
+    the tree, where the index is; a copy in the other script passes its ``lang`` and ``convert``."""
+    strings = {key: convert(text) for key, text in _STRINGS.get(lang.split("-")[0], _STRINGS["zh"]).items()}
+    script = _script(top, strings)
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     html = (
         environment()
         .get_template("search.html.j2")
-        .render(lang=lang, title=title, root=root, indexes=indexes, script=script, script_hash=f"sha256-{digest}")
+        .render(
+            lang=lang,
+            title=convert(title),
+            top=top,
+            indexes=[(convert(name), link) for name, link in indexes],
+            script=script,
+            script_hash=f"sha256-{digest}",
+            t=convert,
+        )
     )
     return html.rstrip() + "\n"
