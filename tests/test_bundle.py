@@ -267,3 +267,32 @@ def test_single_file_html_shows_every_image_in_chromium_offline(tmp_path: Path, 
     assert "工会与资方达成薪资协议" in page.inner_text("body")
     browser.screenshot(page, "single-file")
     assert [u for u in browser.requests if not u.startswith(("file:", "data:"))] == []
+
+
+def test_mirror_bundles_keep_the_latest_copies_in_offline_and_the_home_page_links_them(
+    tmp_path: Path, store: Store
+) -> None:
+    from newsmirror.render import build
+
+    text = config_text().replace('counter_url = "https://counter.example.org"', 'bundles = ["zim", "epub"]')
+    config = parse_config(text, root=tmp_path)
+    first = build(config, store)
+    assert first.ok, first.errors
+    out = config.output_dir
+    offline = sorted(p.name for p in (out / "offline").iterdir())
+    assert offline == ["kzg-p1.epub", "kzg-p9.epub", "mirror.zim"]
+    home = (out / "README.md").read_text("utf-8")
+    size = (out / "offline/mirror.zim").stat().st_size
+    assert f"- [mirror.zim](offline/mirror.zim) · ZIM（Kiwix） · {round(size / 1024)} KB" in home
+    assert "- [kzg-p9.epub](offline/kzg-p9.epub) · EPUB ·" in home
+    assert Archive(out / "offline/mirror.zim").get_metadata("Title").decode() == "测试镜像"
+
+    # An unchanged store: nothing written, no bundle made again. A new article replaces them.
+    assert build(config, store).written == []
+    store.save_article(article(4, "p1", "新的一篇：台风登陆。"))
+    written = build(config, store).written
+    assert {"offline/mirror.zim", "offline/kzg-p1.epub"} <= set(written) and "offline/kzg-p9.epub" not in written
+    assert sorted(p.name for p in (out / "offline").iterdir()) == offline  # replaced, not added to
+
+    off = build(make_config(tmp_path), store)
+    assert off.ok and not [p for p in (out / "offline").iterdir()] and "offline/" not in (out / "README.md").read_text()

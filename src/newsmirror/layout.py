@@ -11,6 +11,7 @@ This is the one module that knows the shape of the output tree::
     images/<sha1>.<ext>               article images copied into the mirror
     search.html, pagefind/…           the HTML site's search page and its Pagefind index (mirror.search)
     zh-hant/…, zh-hans/…              the same pages in the other script (mirror.variants), images shared
+    offline/mirror.zim, offline/<site>-<channel>.epub   the latest offline copies (mirror.bundles)
 
 Render writes there, publish commits it, preview serves it and the counter
 counts views of it: all of them ask here. Every path is relative to the top of
@@ -28,10 +29,11 @@ PAGES_DIR = "pages"
 INDEXES_DIR = "indexes"
 IMAGES_DIR = "images"
 SEARCH_DIR = "pagefind"
+OFFLINE_DIR = "offline"
 # A copy of the mirror in the other script: its own README.md, indexes/ and pages/ (images/ stay shared).
 VARIANT_DIRS = {"zh-Hant": "zh-hant", "zh-Hans": "zh-hans"}
 # The folders the build owns in full; anything else in the tree (.git, a LICENSE) is left alone.
-MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR, *VARIANT_DIRS.values())
+MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR, OFFLINE_DIR, *VARIANT_DIRS.values())
 HOME = "README.md"
 HTML_HOME = "index.html"
 FEED = "feed.xml"
@@ -43,7 +45,18 @@ HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_
 # What the files under the managed folders may end with (images/ holds png, jpg, gif, webp;
 # pagefind/ the search index, its scripts and styles).
 MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
-MANAGED_SUFFIXES += (".js", ".css", ".json", ".pagefind", ".pf_meta", ".pf_index", ".pf_fragment", ".pf_filter")
+MANAGED_SUFFIXES += (
+    ".zim",
+    ".epub",
+    ".js",
+    ".css",
+    ".json",
+    ".pagefind",
+    ".pf_meta",
+    ".pf_index",
+    ".pf_fragment",
+    ".pf_filter",
+)
 
 # The build writes each file as <mark><pid>-<name> in the same folder, then renames it over
 # the old one; publish keeps such leftovers of a killed build out of git with this pattern.

@@ -11,9 +11,12 @@ Bundles read only the store and the config, like the build. Their bytes follow f
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 from newsmirror.bundle.content import OfflineMirror, offline_mirror
@@ -31,6 +34,26 @@ HTML_FOLDER = "html"
 
 # progress(format, done, total)
 Progress = Callable[[str, int, int], None]
+
+
+def bundle_names(copy: OfflineMirror, formats: Sequence[str]) -> list[str]:
+    """The files ``bundle_files`` makes of ``copy``, known without making them."""
+    if not copy.views:
+        return []
+    names = [ZIM_NAME] if "zim" in formats else []
+    names += [epub_name(v) for v in copy.views] if "epub" in formats else []
+    names += [f"{HTML_FOLDER}/{single_name(a)}" for a in copy.articles()] if "html" in formats else []
+    return names
+
+
+@cache
+def bundle_fingerprint() -> str:
+    """This package's code and the libraries that write the bytes: a change makes every bundle again."""
+    digest = hashlib.sha1(f"{version('libzim')} {version('ebooklib')}".encode())
+    for path in sorted(Path(__file__).parent.iterdir()):
+        if path.suffix in (".py", ".png"):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def bundle_files(

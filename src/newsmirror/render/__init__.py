@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from newsmirror.config import Config
+from newsmirror.config import Config, parse_duration
 from newsmirror.errors import BuildError
 from newsmirror.layout import (
     FEED,
     HEALTH,
     HOME,
     HOT,
+    OFFLINE_DIR,
     PAGES_DIR,
     SEARCH_DIR,
     SEARCH_PAGE,
@@ -139,6 +140,8 @@ def build(
     pages, codes = run.plan_articles(views, images)
     run.write_images(views, images)
     run.write_articles(pages, codes, images)
+    if config.mirror.bundles:
+        run.write_bundles(views)
     lists = run.write_lists(views, now)
     if config.mirror.html:
         run.write_html(lists)
@@ -166,6 +169,7 @@ class _Build:
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
         self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
         self.variants = variants(config)  # the copies in the other script
+        self.offline: list[tuple[str, int]] = []  # offline/ bundles and their sizes, for the home page
 
     def twins(self, path: str, variant: Variant | None = None) -> list[tuple[str, str]]:
         """Links from ``path`` (of the mirror, or of ``variant``'s copy) to the same page in the other scripts."""
@@ -320,7 +324,9 @@ class _Build:
         if mirror.health_page:
             rendered[HEALTH] = render_health(self.config, self.store, newest)
         self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
-        rendered[HOME] = render_home(self.config, views, hot, self.stamps, newest, twins=self.twins(HOME))
+        rendered[HOME] = render_home(
+            self.config, views, hot, self.stamps, newest, twins=self.twins(HOME), offline=self.offline
+        )
         for variant in self.variants:
             rendered.update(self.variant_lists(variant, views, hot, newest))
         self.wanted.update(rendered)
@@ -331,6 +337,31 @@ class _Build:
         for path in [*rendered, FEED]:
             self.recorded.pop(path, None)  # always re-rendered: no need to remember them
         return rendered
+
+    def write_bundles(self, views: list[ChannelView]) -> None:
+        """offline/: the latest ZIM and EPUB bundles (mirror.bundles), each replacing the last one; made
+        again only when what they hold changed (they take seconds, not milliseconds)."""
+        from newsmirror.bundle import bundle_files, bundle_fingerprint, bundle_names, offline_mirror
+
+        mirror = self.config.mirror
+        newest = max((h.fetched for v in views for h in v.heads), default=None)
+        since = newest - parse_duration(mirror.bundle_since) if newest and mirror.bundle_since else None
+        copy = offline_mirror(self.config, self.store, since)
+        inputs = sha1_hex(bundle_fingerprint() + copy.fingerprint())
+        jobs = [_Job(f"{OFFLINE_DIR}/{name}", inputs) for name in bundle_names(copy, mirror.bundles)]
+        self.wanted.update(job.path for job in jobs)
+        made = [job for job in jobs if (entry := self.manifest.get(job.path)) and entry.inputs == inputs]
+        if len(made) == len(jobs) and all(self.current(job) for job in jobs):
+            self.result.unchanged += len(jobs)
+        else:
+            self.report("bundles", 0, len(jobs))
+            for done, (name, data) in enumerate(bundle_files(copy, mirror.bundles), start=1):
+                self.put(_Job(f"{OFFLINE_DIR}/{name}", inputs), data, f"offline copy {name}")
+                self.report("bundles", done, len(jobs))
+        for job in jobs:
+            stat = self.tree.stat(job.path)
+            if stat:
+                self.offline.append((job.path, stat.st_size))
 
     def variant_lists(
         self, variant: Variant, views: list[ChannelView], hot: list[HotEntry], newest: datetime | None
@@ -362,6 +393,7 @@ class _Build:
             newest,
             twins=self.twins(HOME, variant),
             top=link(in_tree(variant.folder, HOME), HOME).removesuffix(HOME),
+            offline=self.offline,
         )
         return {in_tree(variant.folder, path): convert_markdown(text, variant.default) for path, text in lists.items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,14 @@ from newsmirror.render.hot import HotEntry
 from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.store import ArticleHead
+
+# What the home page says each offline copy is for.
+_KINDS = {"zim": "ZIM（Kiwix）", "epub": "EPUB"}
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
+
 
 # How many of the most-read articles the home page shows.
 HOME_HOT = 5
@@ -43,10 +52,12 @@ def render_home(
     *,
     twins: Sequence[tuple[str, str]] = (),
     top: str = "",
+    offline: Sequence[tuple[str, int]] = (),
 ) -> str:
     """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``;
     ``twins`` links the home page in the other script; ``top`` leads from a copy's folder to the top of
-    the tree (the feed and the health page are there only)."""
+    the tree (the feed, the health page and the offline copies are there only); ``offline``: the
+    offline copies' paths and sizes in bytes."""
     mirror = config.mirror
 
     def link(path: str) -> str:
@@ -80,5 +91,14 @@ def render_home(
         health_link=(top + layout.HEALTH if top else link(layout.HEALTH)) if mirror.health_page else None,
         twins=twins,
         top=top,
+        offline=[
+            {
+                "name": posixpath.basename(path),
+                "link": top + path,
+                "kind": _KINDS[path.rsplit(".", 1)[1]],
+                "size": _size(size),
+            }
+            for path, size in offline
+        ],
         mirrors=mirror.mirrors,
     )

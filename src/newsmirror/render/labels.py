@@ -34,6 +34,7 @@ class Labels:
     health_ok: str
     health_failing: str  # "… {when}": failing since its last success
     health_never: str
+    offline: str  # the home page's list of offline copies (mirror.bundles)
     views: str  # "{n} 次阅读"
     no_views: str
     more_hot: str
@@ -70,6 +71,7 @@ LABELS: dict[str, Labels] = {
         health_ok="正常",
         health_failing="读取失败，上次成功 {when}",
         health_never="尚未读取成功",
+        offline="离线阅读（下载后无需联网）",
         views="{n} 次阅读",
         no_views="暂无阅读统计。",
         more_hot="更多热点 →",
@@ -104,6 +106,7 @@ LABELS: dict[str, Labels] = {
         health_ok="正常",
         health_failing="讀取失敗，上次成功 {when}",
         health_never="尚未讀取成功",
+        offline="離線閱讀（下載後無需聯網）",
         views="{n} 次閱讀",
         no_views="暫無閱讀統計。",
         more_hot="更多熱點 →",
@@ -138,6 +141,7 @@ LABELS: dict[str, Labels] = {
         health_ok="current",
         health_failing="failing; last success {when}",
         health_never="never read yet",
+        offline="Offline copies (no network needed once downloaded)",
         views="{n} views",
         no_views="No reading figures yet.",
         more_hot="More most read →",
