@@ -25,10 +25,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from newsmirror.bundle import bundle_files, offline_mirror
 from newsmirror.config import parse_config
 from newsmirror.models import Article
 from newsmirror.render import build
 from newsmirror.render.qr import qr_png
+from newsmirror.render.search import index_pages
+from newsmirror.render.variants import convert_markdown
 from newsmirror.store import Store
 
 SITES = 2
@@ -36,7 +39,7 @@ CHANNELS_PER_SITE = 5
 PARAGRAPH = "北京与莫斯科的密切关系引发欧洲的担忧，双方关系持续降温。" * 4
 
 
-def make_config(root: Path, n: int, html: bool = False):
+def make_config(root: Path, n: int, html: bool = False, extra: str = "", output: str = "out"):
     sites = []
     for s in range(SITES):
         channels = "".join(
@@ -45,7 +48,8 @@ def make_config(root: Path, n: int, html: bool = False):
         )
         sites.append(f'[[site]]\nid = "s{s}"\nname = "站点{s}"\n{channels}')
     text = (
-        f'[mirror]\noutput = "out"\nstore = "store.db"\nkeep_per_channel = {n}\nhtml = {str(html).lower()}\n'
+        f'[mirror]\noutput = "{output}"\nstore = "store.db"\nkeep_per_channel = {n}\n'
+        f"html = {str(html).lower()}\n{extra}"
         'mirrors = [ { name = "GitLab", url = "https://gitlab.com/example/mirror" } ]\n'
         'counter_url = "https://counter.example.org"\n\n' + "\n".join(sites)
     )
@@ -138,11 +142,47 @@ def timed(label: str, func) -> float:
     return elapsed
 
 
+def offline_figures(root: Path, store: Store, n: int) -> dict[str, float]:
+    """The costs issue 12 adds, each next to what the HTML site itself takes, in the same run:
+    the traditional copy (mirror.variants: conversion, its pages, QR codes and HTML), one Pagefind run
+    over the article pages, and the offline bundles mirror.bundles keeps (ZIM + an EPUB per channel)."""
+    ends: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        ends[stage] = time.perf_counter()
+
+    print(f"offline figures, {n} articles:")
+    html_config = make_config(root, n, True, output="out-html")
+    html_build = timed("  HTML site build", lambda: build(html_config, store, progress=progress))
+    html_s = ends["html"] - ends["indexes"]  # the HTML stage follows the lists
+    print(f"  html stage (Markdown → HTML of every page): {html_s:.3f} s")
+    variant_config = make_config(root, n, True, 'variants = ["zh-Hant"]\n', output="out-variants")
+    with_copy = timed("  HTML site + zh-Hant copy", lambda: build(variant_config, store))
+    variants_s = with_copy - html_build
+    pages = sorted((html_config.output_dir / "pages").rglob("*.md"))
+    texts = [p.read_text("utf-8") for p in pages]
+    convert_s = timed("  OpenCC conversion alone", lambda: [convert_markdown(t, "s2t") for t in texts])
+    search_s = timed("  Pagefind index", lambda: index_pages(html_config.output_dir, ["pages"]))
+    copy = offline_mirror(html_config, store)
+    bundle_s = timed("  bundles (ZIM + EPUBs)", lambda: sum(len(d) for _, d in bundle_files(copy, ["zim", "epub"])))
+    sizes = {name: len(data) for name, data in bundle_files(copy, ["zim"])}
+    print(f"  ZIM of {n} articles: {sizes['mirror.zim'] / 1e6:.1f} MB")
+    for name, value in (("variants_s", variants_s), ("search_index_s", search_s), ("bundle_s", bundle_s)):
+        print(f"  target {name} < html stage {html_s:.3f} s: {'met' if value < html_s else 'MISSED'}")
+    return {"html_site_s": html_s, "variants_s": variants_s, "convert_only_s": convert_s,
+            "search_index_s": search_s, "bundle_s": bundle_s}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="articles in the store (default 10000)")
     parser.add_argument("--dir", type=Path, default=None, help="make the temporary folder here (default: $TMPDIR)")
     parser.add_argument("--html", action="store_true", help="also build the static HTML site (mirror.html = true)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="also time the traditional copy, the Pagefind index and the offline bundles against the HTML site",
+    )
     args = parser.parse_args()
     start = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -185,6 +225,8 @@ def main() -> None:
         noop = timed("no-change rebuild", lambda: build(config, store))
         store.save_article(article(args.n, start))
         one = timed("one-new rebuild", lambda: build(config, store))
+        if args.offline:
+            offline = offline_figures(root, store, args.n)
         store.close()
 
     print(f"ratio full/baseline: {full / base:.1f}x; no-change/baseline: {noop / base:.2f}x")
@@ -197,6 +239,9 @@ def main() -> None:
     print(f"hugo_full_build_s: {hugo:.3f}")
     print(f"noop_rebuild_s: {noop:.3f}")
     print(f"one_new_rebuild_s: {one:.3f}")
+    if args.offline:
+        for name, value in offline.items():
+            print(f"{name}: {value:.3f}")
 
 
 if __name__ == "__main__":
