@@ -13,9 +13,13 @@ bytes and a publish of an unchanged mirror commits nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import struct
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -71,7 +75,8 @@ def zim_bytes(copy: OfflineMirror) -> bytes:
     with tempfile.TemporaryDirectory(prefix="newsmirror-zim-") as folder:
         temp = Path(folder) / "mirror.zim"
         # One worker: the order clusters are written in must not depend on thread timing.
-        with Creator(str(temp)).config_verbose(False).config_indexing(True, LANGUAGE).config_nbworkers(1) as creator:
+        creator_config = Creator(str(temp)).config_verbose(False).config_indexing(True, LANGUAGE).config_nbworkers(1)
+        with _quiet_stdout(), creator_config as creator:
             creator.set_mainpath(html_path(HOME))
             for path, markdown in sorted(copy.lists().items()):
                 page = html_path(path)
@@ -102,6 +107,21 @@ def zim_bytes(copy: OfflineMirror) -> bytes:
             ):
                 creator.add_metadata(key, value)
         return _fixed_ids(temp.read_bytes())
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """libzim prints its finishing steps to the process's stdout even when not verbose; they would mix
+    into the command's output (and its JSON log lines), so stdout is pointed at /dev/null meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _html(markdown: str, path: str, title: str) -> bytes:
