@@ -139,6 +139,7 @@ def _search_and_open(browser: BrowserSession, url: str, word: str, shot: str) ->
     first.click()
     page.wait_for_load_state()
     assert word in page.inner_text("body")
+    browser.screenshot(page, f"{shot}-hit")
     return page.url
 
 
