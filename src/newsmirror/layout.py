@@ -44,7 +44,7 @@ HOT = f"{INDEXES_DIR}/hot.md"
 HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_page)
 # What the files under the managed folders may end with (images/ holds png, jpg, gif, webp;
 # pagefind/ the search index, its scripts and styles).
-MANAGED_SUFFIXES = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
+MANAGED_SUFFIXES: tuple[str, ...] = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
 MANAGED_SUFFIXES += (
     ".zim",
     ".epub",
