@@ -144,8 +144,9 @@ def timed(label: str, func) -> float:
 
 def offline_figures(root: Path, store: Store, n: int) -> dict[str, float]:
     """The costs issue 12 adds, each next to what the HTML site itself takes, in the same run:
-    the traditional copy (mirror.variants: conversion, its pages, QR codes and HTML), one Pagefind run
-    over the article pages, and the offline bundles mirror.bundles keeps (ZIM + an EPUB per channel)."""
+    the conversion into traditional script (variants_s; variant_tree_s is all the copy adds: its pages,
+    QR codes and HTML as well), one Pagefind run over the article pages, and the offline bundles
+    mirror.bundles keeps (ZIM + an EPUB per channel)."""
     ends: dict[str, float] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -158,10 +159,11 @@ def offline_figures(root: Path, store: Store, n: int) -> dict[str, float]:
     print(f"  html stage (Markdown → HTML of every page): {html_s:.3f} s")
     variant_config = make_config(root, n, True, 'variants = ["zh-Hant"]\n', output="out-variants")
     with_copy = timed("  HTML site + zh-Hant copy", lambda: build(variant_config, store))
-    variants_s = with_copy - html_build
+    copy_tree_s = with_copy - html_build  # the whole copy: its pages, QR codes and HTML too
     pages = sorted((html_config.output_dir / "pages").rglob("*.md"))
     texts = [p.read_text("utf-8") for p in pages]
-    convert_s = timed("  OpenCC conversion alone", lambda: [convert_markdown(t, "s2t") for t in texts])
+    # What the issue asks to measure: the conversion of every page into the other script.
+    variants_s = timed("  OpenCC conversion", lambda: [convert_markdown(t, "s2t") for t in texts])
     search_s = timed("  Pagefind index", lambda: index_pages(html_config.output_dir, ["pages"]))
     copy = offline_mirror(html_config, store)
     bundle_s = timed("  bundles (ZIM + EPUBs)", lambda: sum(len(d) for _, d in bundle_files(copy, ["zim", "epub"])))
@@ -169,7 +171,7 @@ def offline_figures(root: Path, store: Store, n: int) -> dict[str, float]:
     print(f"  ZIM of {n} articles: {sizes['mirror.zim'] / 1e6:.1f} MB")
     for name, value in (("variants_s", variants_s), ("search_index_s", search_s), ("bundle_s", bundle_s)):
         print(f"  target {name} < html stage {html_s:.3f} s: {'met' if value < html_s else 'MISSED'}")
-    return {"html_site_s": html_s, "variants_s": variants_s, "convert_only_s": convert_s,
+    return {"html_site_s": html_s, "variants_s": variants_s, "variant_tree_s": copy_tree_s,
             "search_index_s": search_s, "bundle_s": bundle_s}  # fmt: skip
 
 
