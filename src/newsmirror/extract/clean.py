@@ -60,10 +60,8 @@ _DROP_WITH_CONTENT = (
 # Block containers that become <div>s, which survive sanitising.
 _CONTAINERS = ("section", "article", "main", "center", "details", "summary", "hgroup", "address")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_GENERIC_BOILERPLATE = re.compile(
-    "|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + r"|^\s*(©|\(c\)|copyright\b)|©\s*\d{4}", re.I
-)
-_MAYBE_BOILERPLATE = re.compile("|".join(re.escape(p) for p in GENERIC_BOILERPLATE) + "|©|copyright", re.I)
+_BOILERPLATE_LOWER = tuple(phrase.lower() for phrase in GENERIC_BOILERPLATE)
+_COPYRIGHT_LINE = re.compile(r"^\s*(©|\(c\)|copyright\b)|©\s*\d{4}")  # on lower-cased text
 # A generic phrase only condemns a block of at most this many characters:
 # a real paragraph that happens to quote "all rights reserved" is kept.
 _GENERIC_BLOCK_LIMIT = 300
@@ -112,6 +110,8 @@ _CREDIT_LINE = re.compile(
 _CREDIT_LIMIT = 80
 _EDGE_BLOCKS = 3
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
+_INNER_BLOCKS = frozenset({"p", "div", "li", "td", "blockquote"})
+_OUTER_BLOCKS = frozenset({"ul", "ol", "table", "tr", "dl"})
 # A block of this many links and no other text is a link list.
 _LINK_BLOCK_LINKS = 3
 # A <br> inside a Chinese sentence: the line before ends in a character or a
@@ -313,24 +313,33 @@ def _apply_site_rules(root: HtmlElement, remove: Iterable[str], drop_blocks_matc
 
 def _drop_boilerplate(root: HtmlElement) -> None:
     """Short blocks holding a phrase of GENERIC_BOILERPLATE or a copyright line."""
-    _drop_blocks(
-        root,
-        lambda text: bool(_GENERIC_BOILERPLATE.search(text)),
-        _GENERIC_BLOCK_LIMIT,
-        lambda text: bool(_MAYBE_BOILERPLATE.search(text)),
-    )
+    # The phrases the body holds at all are found once; each block is then
+    # tested for those few (one regex of every phrase per block cost more than
+    # the rest of cleaning).
+    everything = _text(root).lower()
+    present = [phrase for phrase in _BOILERPLATE_LOWER if phrase in everything]
+    copyright = any(mark in everything for mark in ("©", "(c)", "copyright"))
+    if not present and not copyright:
+        return
+
+    def matches(text: str) -> bool:
+        low = text.lower()
+        return any(phrase in low for phrase in present) or (copyright and bool(_COPYRIGHT_LINE.search(low)))
+
+    _drop_blocks(root, matches, _GENERIC_BLOCK_LIMIT, lambda text: True)
 
 
 def _leaf_blocks(root: HtmlElement) -> list[HtmlElement]:
     """The body's innermost blocks with text, in page order."""
-    return [
-        e
-        for e in root.iter(*BLOCK_TAGS)
-        if e is not root
-        and e.tag not in ("ul", "ol", "table", "tr", "dl")
-        and not any(sub.tag in ("p", "div", "li", "td", "blockquote") for sub in e.iterdescendants(*BLOCK_TAGS))
-        and _text(e).strip()
-    ]
+    blocks = [e for e in root.iter(*BLOCK_TAGS) if e is not root]
+    holds_block: set[HtmlElement] = set()
+    for block in blocks:
+        if block.tag in _INNER_BLOCKS:
+            for ancestor in block.iterancestors():
+                if ancestor in holds_block:
+                    break
+                holds_block.add(ancestor)
+    return [e for e in blocks if e.tag not in _OUTER_BLOCKS and e not in holds_block and _text(e).strip()]
 
 
 def _cut_tail(root: HtmlElement) -> None:
