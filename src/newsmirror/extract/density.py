@@ -114,8 +114,8 @@ def _same_kind(inner: Density, outer: Density) -> bool:
 
 
 def _chars(text: str | None) -> int:
-    return len(_SPACE.sub("", text)) if text else 0
+    return len(_SPACE.sub("", text)) if text and not text.isspace() else 0
 
 
 def _punct(text: str | None) -> int:
-    return len(_PUNCTUATION.findall(text)) if text else 0
+    return len(_PUNCTUATION.findall(text)) if text and not text.isspace() else 0

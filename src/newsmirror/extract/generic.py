@@ -131,6 +131,10 @@ def _density_core(root: HtmlElement, body: HtmlElement, found: int) -> HtmlEleme
     chinese = bool(_CJK_TEXT.search(key[:_CJK_SAMPLE]))
     if found >= _SHORT_ARTICLE and not chinese:
         return None
+    # The core is part of the page: a page without that much text has no such core.
+    needed = _CORE_RECALL_SHORT if found < _SHORT_ARTICLE else _CORE_RECALL
+    if len(text_key(root)) < needed * found:
+        return None
     core = article_core(root)
     if core is None:
         return None
