@@ -6,7 +6,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -311,6 +311,46 @@ def sync_command(
     cfg = load(config)
     with locked(cfg), open_store(cfg) as store:
         finish(sync_stage(cfg, store, site, channel, all_feeds))
+
+
+@app.command("worker")
+def worker_command(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Poll each feed the moment it is due, until SIGTERM: a long-running service (systemd Restart=always).
+
+    Sleeps until the next feed is due, claims due feeds under a lease, and polls them as
+    `sync` does. Several workers, on any machines, share a PostgreSQL store: each feed is
+    polled by one of them, and the feeds of a worker that died are taken over once its lease
+    (schedule.lease) runs out. A SQLite store takes one worker: a second exits with status 3.
+    SIGTERM or Ctrl-C lets the feeds in hand finish with their articles, then exits 0.
+    Logs a summary every 10 minutes. Build and publish stay with `run`/`build`/`publish`.
+    """
+    from newsmirror.lock import worker_lock
+    from newsmirror.progress import SyncDisplay
+    from newsmirror.sync import owner_name
+    from newsmirror.worker import stop_on_signals, work
+
+    cfg = load(config)
+    held = ExitStack()
+    if not cfg.store_url:
+        held.enter_context(worker_lock(cfg.store_path))
+    with held, open_store(cfg) as store, SyncDisplay(log, 0) as display:
+        owner = owner_name("worker")
+        log.info("worker", f"worker {owner} polling the feeds of {cfg.store_label} as they fall due")
+
+        async def main() -> object:
+            stop = asyncio.Event()
+            stop_on_signals(stop)
+            # On SQLite this is the only worker (the lock), so a worker's lease left in the store is a dead one's.
+            take_over = "" if cfg.store_url else "worker:"
+            return await work(cfg, store, owner=owner, progress=display, report=report, stop=stop, take_over=take_over)
+
+        def report(summary: RunSummary) -> None:
+            for line in summary.failing:
+                say("warning", line, "feed")
+            print_summary(summary)
+
+        asyncio.run(main())
+    log.info("worker", f"worker {owner} stopped")
 
 
 @app.command("build")

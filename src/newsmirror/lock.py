@@ -59,3 +59,20 @@ def run_lock(path: Path) -> Iterator[Path]:
             yield lock_file
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def worker_lock(path: Path) -> Iterator[Path]:
+    """The one worker a SQLite store (``path``) takes: ``<path>.worker.lock``.
+
+    Raises ``LockBusy`` at once, with what to do, when another worker holds it.
+    """
+    try:
+        with run_lock(path.with_name(path.name + ".worker")) as held:
+            yield held
+    except LockBusy as exc:
+        raise LockBusy(
+            f"another newsmirror worker is already running on the SQLite store {path} "
+            f"({str(exc).split('(', 1)[-1].split(';', 1)[0]}): a SQLite store takes one worker. "
+            'Stop the other one, or put the store on PostgreSQL (mirror.store = "postgresql://…") to run several'
+        ) from None

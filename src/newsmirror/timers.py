@@ -36,7 +36,8 @@ EVERY_MINUTES = 15
 # Long-running commands that get a service of their own when this install has them and the config uses them.
 _DAEMONS = {
     "counter": ("the view counter", lambda cfg: cfg.mirror.counter_url is not None, ["--trust-proxy"]),
-    "worker": ("the feed worker", lambda cfg: True, []),
+    # On SQLite the timer's `run` polls the feeds that are due; workers are for a PostgreSQL store.
+    "worker": ("the feed worker", lambda cfg: cfg.store_url is not None, []),
 }
 
 

@@ -240,10 +240,11 @@ class Store:
         self._check_version(self._version())
         postgres = self._db.dialect == "postgresql"
         try:
+            if postgres:
+                # Workers starting at once wait here for the first one's upgrade. Taken before the
+                # transaction, so that the transaction then sees the tables that upgrade made.
+                self._db.execute("SELECT pg_advisory_lock(?)", (_SCHEMA_LOCK,))
             with self._db.transaction():
-                if postgres:
-                    # Workers starting at once wait here for the first one's upgrade.
-                    self._db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
                 version = self._version()  # another process may have upgraded it while we waited for the lock
                 self._check_version(version)
                 if postgres:
@@ -269,6 +270,9 @@ class Store:
                 f"{self.where}: cannot upgrade the store from schema version {self._version()} to {LATEST}: "
                 f"{_one_line(exc)}; the store is unchanged"
             ) from None
+        finally:
+            if postgres:
+                self._db.execute("SELECT pg_advisory_unlock(?)", (_SCHEMA_LOCK,))
         if existed and version < LATEST:
             self.upgraded = SchemaUpgrade(self.path if isinstance(self.path, Path) else self.where, version, LATEST)
 
@@ -466,8 +470,8 @@ class Store:
         ``FOR UPDATE SKIP LOCKED``: workers claiming at the same moment get different feeds.
         """
         moment = _iso(now)
-        where = ["active = 1", "(lease_until IS NULL OR lease_until <= ? OR lease_owner = ?"]
-        params: list[object] = [moment, owner]
+        where = ["active = 1", "(lease_until IS NULL OR lease_until <= ?"]
+        params: list[object] = [moment]
         if take_over:
             where[-1] += " OR substr(lease_owner, 1, ?) = ?"
             params += [len(take_over), take_over]
@@ -503,14 +507,18 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE feed_state SET lease_owner = '', lease_until = NULL WHERE lease_owner = ?", (owner,))
 
-    def next_due(self) -> datetime | None:
-        """When the first configured feed that no one polls now is due (None: none configured)."""
+    def next_due(self, now: datetime) -> datetime | None:
+        """When a configured feed may next be claimed: the first due time of those no one holds, or
+        the end of a lease (its holder may have died); ``now`` when one is due already, None when
+        none is configured."""
         row = self._db.execute(
-            "SELECT min(CASE WHEN next_due IS NULL THEN '' ELSE next_due END) FROM feed_state WHERE active = 1"
+            "SELECT min(CASE WHEN lease_until > ? THEN lease_until ELSE coalesce(next_due, '') END)"
+            " FROM feed_state WHERE active = 1",
+            (_iso(now),),
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        return _parse_iso(row[0]) if row[0] else utcnow()
+        return max(_parse_iso(row[0]), now) if row[0] else now
 
     def published_times(self, site: str, channel: str, limit: int) -> list[datetime]:
         """When a channel's newest articles were published: its rhythm, for the schedule."""

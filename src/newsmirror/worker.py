@@ -1,0 +1,113 @@
+"""`newsmirror worker`: a long-running poller that takes each feed the moment it is due.
+
+A worker claims due feeds from the store under a lease (``Store.claim_feeds``),
+polls them with the same code as ``sync``, and sleeps until the next one falls
+due. Any number of workers share a PostgreSQL store: each claim skips the
+feeds another holds, and a worker that dies (even by kill -9) stops renewing
+its leases, so its feeds are claimed again once the lease runs out. SIGTERM
+(or Ctrl-C) stops claiming, lets the feeds in hand finish with their
+articles, gives back the leases and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import timedelta
+
+from newsmirror.config import ChannelConfig, Config, SiteConfig
+from newsmirror.http import HttpClient
+from newsmirror.models import RunSummary, utcnow
+from newsmirror.store import Store
+from newsmirror.sync import Syncer, SyncProgress, configured_feeds, failing_lines, leases_kept
+
+# A worker with nothing due looks again at least this often: another process may add feeds.
+IDLE_CHECK = timedelta(seconds=60)
+# How often a worker logs what it did (and names the feeds failing for over a day).
+REPORT_EVERY = timedelta(minutes=10)
+
+
+async def work(
+    config: Config,
+    store: Store,
+    *,
+    owner: str,
+    progress: SyncProgress,
+    report: Callable[[RunSummary], None],
+    stop: asyncio.Event,
+    executor: Executor | None = None,
+    take_over: str = "",
+) -> RunSummary:
+    """Poll due feeds until ``stop`` is set; ``report`` gets a summary every REPORT_EVERY and at the end.
+    ``take_over``: an owner prefix whose leases are taken at once (a dead worker's, on SQLite)."""
+    store.register_feeds(configured_feeds(config))
+    channels = {(site.id, channel.id): (site, channel) for site in config.sites for channel in site.channels}
+    everything = list(channels.values())
+    lease = timedelta(seconds=config.schedule.lease)
+    # Enough feeds in hand to keep every HTTP slot busy, not so many that others' due feeds wait on us.
+    target = max(4, 2 * config.http.concurrency)
+    total = RunSummary()
+    async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
+        syncer = Syncer(config, store, http, progress, executor)
+        tasks: set[asyncio.Task[None]] = set()
+        stopping = asyncio.create_task(stop.wait())
+        reported = utcnow()
+        try:
+            while not stop.is_set():
+                now = utcnow()
+                if len(tasks) <= target // 2:
+                    claimed = store.claim_feeds(
+                        owner, now=now, lease_until=now + lease, limit=target - len(tasks), take_over=take_over
+                    )
+                    take_over = ""
+                    for key in claimed:
+                        if key in channels:  # a feed only another worker's config has is left to its lease
+                            tasks.add(asyncio.create_task(syncer.channel(*channels[key])))
+                if now - reported >= REPORT_EVERY:
+                    await syncer.retry_images(everything)
+                    _report(syncer, total, report, store, everything)
+                    reported = now
+                timeout: float | None = None
+                if len(tasks) <= target // 2:
+                    due = store.next_due(utcnow())
+                    wait = IDLE_CHECK if due is None else min(max(due - utcnow(), timedelta(0)), IDLE_CHECK)
+                    timeout = max(wait.total_seconds(), 0.05)
+                done, _ = await asyncio.wait([*tasks, stopping], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for task in done - {stopping}:
+                    tasks.discard(task)  # type: ignore[arg-type]
+                    task.result()  # a store failure stops the worker (systemd restarts it)
+            # Stopping: the feeds in hand finish, with their articles.
+            if tasks:
+                await asyncio.gather(*tasks)
+        finally:
+            stopping.cancel()
+            for task in tasks:
+                task.cancel()
+            store.release_feeds(owner)
+    _report(syncer, total, report, store, everything)
+    return total
+
+
+def _report(
+    syncer: Syncer,
+    total: RunSummary,
+    report: Callable[[RunSummary], None],
+    store: Store,
+    chosen: list[tuple[SiteConfig, ChannelConfig]],
+) -> None:
+    period = syncer.summary
+    period.failing = failing_lines(store, chosen)
+    report(period)
+    for name in ("feeds_ok", "feeds_unchanged", "feeds_failed", "new", "updated", "skipped", "failed"):
+        setattr(total, name, getattr(total, name) + getattr(period, name))
+    total.errors += period.errors
+    syncer.summary = RunSummary()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``; a second one of them is not needed (the feeds in hand finish)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)

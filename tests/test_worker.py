@@ -1,0 +1,129 @@
+"""`newsmirror worker`: real worker processes against the sample sites, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from newsmirror.demosite import DemoSite
+from newsmirror.models import article_id
+from newsmirror.store import Store
+
+
+def write_config(tmp_path: Path, demo: DemoSite, store: Path | str) -> Path:
+    config = tmp_path / "newsmirror.toml"
+    text = demo.config_toml(output=str(tmp_path / "mirror"), store=str(store))
+    # A short lease, so that a killed worker's feeds are taken over within seconds.
+    config.write_text(text + '\n[schedule]\nlease = "3s"\n', "utf-8")
+    return config
+
+
+def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "newsmirror.cli", "worker", "--config", str(config)], stdout=out, stderr=out
+        )
+
+
+def stored_count(store: Path | str) -> int:
+    try:
+        with Store(store, readonly=True) as opened:
+            return len(opened.article_keys())
+    except Exception:  # not created yet
+        return 0
+
+
+def wait_for(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def article_paths(demo: DemoSite) -> list[str]:
+    return [a.url.split(demo.base_url, 1)[1] for a in demo.expected.all_articles()]
+
+
+def test_one_worker_on_sqlite_refuses_a_second_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with DemoSite(slow_delay=0.2) as demo:
+        store = tmp_path / "store.db"
+        config = write_config(tmp_path, demo, store)
+        worker = start_worker(config, tmp_path / "worker.log")
+        try:
+            expected = len(demo.expected.all_articles())
+            wait_for(lambda: stored_count(store) == expected)
+            second = subprocess.run(
+                [sys.executable, "-m", "newsmirror.cli", "worker", "--config", str(config)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 3
+            assert "another newsmirror worker is already running on the SQLite store" in second.stderr
+            assert "postgresql://" in second.stderr and "\n" not in second.stderr.strip()
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        log = (tmp_path / "worker.log").read_text("utf-8")
+        assert "stopped" in log.splitlines()[-1] and "feeds:" in log
+        # Nothing is due any more: no feed was asked twice.
+        feeds = Counter(r.path for r in demo.requests if r.path.endswith(".xml"))
+        assert feeds and set(feeds.values()) == {1}, feeds
+
+
+def test_two_workers_on_postgresql_store_every_article_once(tmp_path: Path, postgres_url: str) -> None:
+    with DemoSite(slow_delay=0.5) as demo:
+        config = write_config(tmp_path, demo, postgres_url)
+        workers = [start_worker(config, tmp_path / f"worker{i}.log") for i in range(2)]
+        try:
+            expected = len(demo.expected.all_articles())
+            wait_for(lambda: stored_count(postgres_url) == expected)
+            time.sleep(1)  # anything either of them would still fetch
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            assert [worker.wait(timeout=30) for worker in workers] == [0, 0]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+        requests = Counter(r.path for r in demo.requests)
+        # Each feed polled by one of them, each article page fetched once at most (some come in their feed).
+        assert all(requests[path] <= 1 for path in article_paths(demo)), requests
+        assert sum(requests[path] for path in article_paths(demo)) > 10
+        assert all(n == 1 for path, n in requests.items() if path.endswith(".xml")), requests
+        assert stored_count(postgres_url) == expected
+
+
+def test_a_worker_killed_mid_run_has_its_feeds_finished_by_the_other(tmp_path: Path, postgres_url: str) -> None:
+    with DemoSite(slow_delay=30) as demo:  # the slow article holds its feed in the first worker's hands
+        config = write_config(tmp_path, demo, postgres_url)
+        first = start_worker(config, tmp_path / "first.log")
+        other = None
+        try:
+            wait_for(lambda: stored_count(postgres_url) >= 10)
+            assert first.poll() is None
+            other = start_worker(config, tmp_path / "other.log")
+            time.sleep(1)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+            demo.slow_delay = 0.2
+            expected = len(demo.expected.all_articles())
+            wait_for(lambda: stored_count(postgres_url) == expected, timeout=90)
+            other.send_signal(signal.SIGTERM)
+            assert other.wait(timeout=30) == 0
+        finally:
+            for worker in (first, other):
+                if worker is not None and worker.poll() is None:
+                    worker.kill()
+        # The slow article was in the killed worker's hands; the other one stored it.
+        other_log = (tmp_path / "other.log").read_text("utf-8")
+        assert demo.expected.slow and all(f"/{article_id(url)}: new" in other_log for url in demo.expected.slow)
