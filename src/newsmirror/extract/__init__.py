@@ -5,8 +5,10 @@ Modules, in the order a page goes through them:
 - ``dom``: tree helpers every step shares (parsing, block tags, text keys, removal, copies, URLs);
 - ``metadata``: title, author, lead image, JSON-LD body from the page's markup; ``dates``: publication dates;
 - ``generic``: the article body of a page without site rules, picked by evidence;
+  ``density``: the text-and-punctuation density method, its second opinion;
 - ``article``: the pipeline (``extract_article``, ``extract_fragment``) and what it returns;
 - ``clean``: boilerplate out, URLs absolute, only safe HTML left; ``images``: the body's images;
+  ``portal``: the junk of old portals and Chinese pages, and their <br>-broken lines;
 - ``markdown``: clean HTML → GitHub Markdown;
 - ``files``: saved pages and output formats for the ``extract`` command.
 """
