@@ -14,6 +14,7 @@ import pytest
 from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.demosite.content import data_dir
+from newsmirror.demosite.photos import large_photos
 from newsmirror.image_fetch import image_urls
 from newsmirror.image_shrink import ShrunkImage, shrink_image, sniff
 from newsmirror.layout import page_path
@@ -24,6 +25,7 @@ from newsmirror.store import Store
 from newsmirror.sync import sync
 
 DEMO_IMAGES = {e.name: e.read_bytes() for e in data_dir().joinpath("images").iterdir() if e.is_file()}
+DEMO_IMAGES.update(large_photos())
 PNG = DEMO_IMAGES["chart-rain.png"]
 LATE_PNG = DEMO_IMAGES["chart-prices.png"]
 

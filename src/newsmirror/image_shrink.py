@@ -170,7 +170,7 @@ def _shrink(url: str, image: Image.Image, max_width: int, budget: int) -> Shrunk
     graphic = transparent or source_format not in _PHOTO_FORMATS
     while True:
         if graphic:
-            png = _png(image)
+            png = _png(image, budget, transparent)
             if len(png) <= budget:
                 return ShrunkImage(png, "png", image.width, image.height)
             if not transparent:  # a photo saved as PNG: it fits as a JPEG
@@ -197,14 +197,20 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def _png(image: Image.Image) -> bytes:
-    """The smaller of the full-colour PNG and a 256-colour palette PNG of ``image``."""
-    full = BytesIO()
-    image.save(full, "PNG", optimize=True)
+def _png(image: Image.Image, budget: int, transparent: bool) -> bytes:
+    """The smaller of a 256-colour palette PNG and the full-colour PNG of ``image``. When even the
+    palette PNG of an opaque image is over budget it is returned as it is: the image goes JPEG, and
+    the full-colour PNG (always larger for such a picture) is not worth encoding."""
     if image.mode == "RGBA":
         palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
     else:
         palette = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    # zlib's default level: optimize=True (level 9 and a filter search) takes several times as long
+    # for a few percent.
     reduced = BytesIO()
-    palette.save(reduced, "PNG", optimize=True)
+    palette.save(reduced, "PNG", compress_level=6)
+    if len(reduced.getvalue()) > budget and not transparent:
+        return reduced.getvalue()
+    full = BytesIO()
+    image.save(full, "PNG", compress_level=6)
     return min(full.getvalue(), reduced.getvalue(), key=len)

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from newsmirror.demosite.content import Block, Channel, Item, Site, data_dir
+from newsmirror.demosite.photos import large_photos
 
 # Static files and error pages carry this date, so every response is deterministic.
 STATIC_DATE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -391,6 +392,7 @@ class Renderer:
 def static_resources(sites: list[Site]) -> dict[str, Resource]:
     """Images under every site's image folder, ads, the tracker, placeholders."""
     images = {entry.name: entry.read_bytes() for entry in data_dir().joinpath("images").iterdir() if entry.is_file()}
+    images.update(large_photos())
 
     def image(name: str) -> Resource:
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
