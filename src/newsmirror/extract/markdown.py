@@ -9,6 +9,7 @@ Chinese punctuation or full-width spaces.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -83,7 +84,32 @@ class _Converter(MarkdownConverter):
 
     def convert_figcaption(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         text = text.strip()
-        return f"\n\n*{text}*\n\n" if text else ""
+        return f"\n\n{_EM_OPEN}{text}{_EM_CLOSE}\n\n" if text else ""
+
+    # Emphasis and line breaks are written as stand-ins and settled once the whole text is known
+    # (settle_emphasis, _settle_breaks): whether `**` renders depends on the characters around it.
+    def _emphasis(self, opening: str, closing: str, text: str, parent_tags: set[str]) -> str:
+        return text if "_noformat" in parent_tags else f"{opening}{text}{closing}"
+
+    def convert_b(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return self._emphasis(_STRONG_OPEN, _STRONG_CLOSE, text, parent_tags)
+
+    def convert_em(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        return self._emphasis(_EM_OPEN, _EM_CLOSE, text, parent_tags)
+
+    convert_strong = convert_b
+    convert_i = convert_em
+
+    def convert_br(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        if "_inline" in parent_tags:  # a heading or a table cell holds one line
+            return text + " " if text else " "
+        return _BREAK + text
+
+    def convert_table(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
+        # A table without a word in it (layout leftovers, emptied ad slots) renders as an empty grid.
+        if not el.get_text().strip() and not el.find("img"):
+            return ""
+        return super().convert_table(el, text, parent_tags)
 
     def convert_figure(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         return f"\n\n{text.strip()}\n\n"
@@ -91,14 +117,26 @@ class _Converter(MarkdownConverter):
 
 _BLANK_RUN = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
-# Two line breaks in a row (<br><br>, how many sites separate paragraphs)
-# are a paragraph break.
-_BREAK_RUN = re.compile(r"\\\n(?:[ \t]*\\\n)+")
+# Stand-ins (private-use characters) for <strong>/<b>, <em>/<i> and <br> while converting.
+_STRONG_OPEN, _STRONG_CLOSE, _EM_OPEN, _EM_CLOSE, _BREAK = "\ue001\ue002\ue003\ue004\ue005"
+_SPACES = " \t\n\u3000\ue000"
+# Two line breaks in a row (<br><br>, how many sites separate paragraphs) are a paragraph break.
+_BREAK_RUN = re.compile(f"{_BREAK}(?:[{_SPACES}]*{_BREAK})+[ \t\n]*")
+# A line break that ends a block (a paragraph, a list item, a quote: nothing follows it on its
+# line but spaces) or that starts one breaks nothing; GitHub would show its backslash.
+_END_BREAK = re.compile(
+    f"[ \t\u3000\ue000]*{_BREAK}[ \t\u3000\ue000]*"
+    r"(?=$|\n[ \t]*(?:$|\n|[-*+][ \t]|\d+[.)][ \t]|>|#|\|))"
+)
+_START_BREAK = re.compile(f"(^|\n)([ \t]*(?:[-*+>]|\\d+\\.)?[ \t]*){_BREAK}[ \t]*")
 # Spaces after a hard line break come from the source layout (<br>\n  text).
-_BREAK_INDENT = re.compile(r"\\\n[ \t]+")
-# A hard line break alone on its line, or closing a paragraph, breaks nothing.
-_EMPTY_BREAK = re.compile(r"^[ \t]*\\\n", re.M)
-_END_BREAK = re.compile(r"\\\n(?=\n|$)")
+_BREAK_INDENT = re.compile(f"{_BREAK}[ \t]*\n?[ \t]*")
+# The innermost emphasis: no other emphasis stand-in inside.
+_INNERMOST = re.compile(f"([{_STRONG_OPEN}{_EM_OPEN}])([^{_STRONG_OPEN}-{_EM_CLOSE}]*)([{_STRONG_CLOSE}{_EM_CLOSE}])")
+_DELIMITERS = {_STRONG_OPEN: "**", _EM_OPEN: "*"}
+# Characters never moved out of emphasis: they may be Markdown syntax (links, images, code,
+# escapes, entities) whose meaning depends on where they stand.
+_SYNTAX = set("[]()!<>`\\&*_~|#")
 # Spaces that open a paragraph come from the source layout (list and code
 # indentation never follows a blank line with fewer than four spaces).
 _PARAGRAPH_INDENT = re.compile(r"(^|\n\n) {1,3}(?=\S)")
@@ -123,13 +161,113 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
     )
     markdown = converter.convert(html.replace(_FULL_WIDTH_SPACE, _STAND_IN))
     markdown = _TRAILING_SPACE.sub("\n", markdown)
-    markdown = _BREAK_RUN.sub("\n\n", markdown)
-    markdown = _BREAK_INDENT.sub("\\\n", markdown)
-    markdown = _EMPTY_BREAK.sub("", markdown)
-    markdown = _END_BREAK.sub("\n", markdown)
+    markdown = _settle_breaks(settle_emphasis(markdown))
     markdown = (
         _PARAGRAPH_INDENT.sub(r"\1", _BLANK_RUN.sub("\n\n", markdown))
         .strip("\n\t ")
         .replace(_STAND_IN, _FULL_WIDTH_SPACE)
     )
     return markdown + "\n" if markdown.strip() else ""
+
+
+def _settle_breaks(markdown: str) -> str:
+    """Line-break stand-ins → CommonMark hard breaks (``\\`` at a line's end), only where they break a line."""
+    markdown = _BREAK_RUN.sub("\n\n", markdown)
+    markdown = _END_BREAK.sub("", markdown)
+    markdown = _START_BREAK.sub(r"\1\2", markdown)
+    return _BREAK_INDENT.sub("\\\n", markdown)
+
+
+def _is_space(char: str) -> bool:
+    return char in _SPACES or char == _BREAK or unicodedata.category(char) == "Zs"
+
+
+def _is_punctuation(char: str, *, symbols: bool) -> bool:
+    """CommonMark's punctuation: ASCII punctuation and Unicode P*; since spec 0.31 also S* (markdown-it-py),
+    which GitHub's cmark-gfm does not count. Emphasis must render under both."""
+    if char.isascii():
+        return not char.isalnum() and not char.isspace() and char.isprintable()
+    category = unicodedata.category(char)
+    return category.startswith("P") or (symbols and category.startswith("S"))
+
+
+def _punctuation_to_move(char: str) -> bool:
+    """Punctuation at the edge of emphasis that can stand outside it without changing the text."""
+    return char not in _SYNTAX and _is_punctuation(char, symbols=True)
+
+
+def _opens(before: str, first: str) -> bool:
+    """Whether ``*`` between ``before`` and ``first`` opens emphasis (CommonMark's left-flanking rule),
+    under both definitions of punctuation."""
+    for symbols in (False, True):
+        p_first, p_before = _is_punctuation(first, symbols=symbols), _is_punctuation(before, symbols=symbols)
+        if _is_space(first) or (p_first and not (_is_space(before) or p_before)):
+            return False
+    return True
+
+
+def _closes(last: str, after: str) -> bool:
+    """Whether ``*`` between ``last`` and ``after`` closes emphasis (the right-flanking rule)."""
+    for symbols in (False, True):
+        p_last, p_after = _is_punctuation(last, symbols=symbols), _is_punctuation(after, symbols=symbols)
+        if _is_space(last) or (p_last and not (_is_space(after) or p_after)):
+            return False
+    return True
+
+
+def _neighbour(char: str, side: str) -> str:
+    """What the renderer will see in place of a stand-in next to a delimiter."""
+    if not char:
+        return "\n"
+    if char == _BREAK:
+        return "\n" if side == "before" else "\\"
+    return "*" if char in _DELIMITERS or char in (_STRONG_CLOSE, _EM_CLOSE) else char
+
+
+def settle_emphasis(markdown: str) -> str:
+    """Emphasis stand-ins → ``**``/``*`` that GitHub renders as bold and italic, also next to CJK text.
+
+    CommonMark only opens emphasis before a non-space and, when the next character is punctuation,
+    only after a space or punctuation; the mirror of that rule for closing. ``**李金泽：**政府`` breaks
+    it (``：`` before ``**``, ``政`` after), so do ``**　　标题**`` and ``文字**「引语」**文字``: the
+    asterisks show as text. Here spaces (ideographic ones too) at either edge move outside the
+    delimiters, and so does punctuation on a side where the delimiter would not render
+    (``**李金泽**：政府``); emphasis left empty goes, adjacent runs of the same kind join, and
+    emphasis that still could not render (e.g. a link right after a Chinese character) is dropped,
+    keeping its text.
+    """
+    markdown = markdown.replace(_STRONG_CLOSE + _STRONG_OPEN, "").replace(_EM_CLOSE + _EM_OPEN, "")
+
+    def settle(match: re.Match[str]) -> str:
+        text, whole = match[2], match.string
+        start, end = 0, len(text)
+        while start < end and _is_space(text[start]):  # spaces inside the delimiters never render
+            start += 1
+        while end > start and _is_space(text[end - 1]):
+            end -= 1
+        if start < end and "\n\n" not in text:
+            before = _neighbour((whole[: match.start()] + text[:start])[-1:], "before")
+            if not _opens(before, text[start]):  # punctuation first, after a letter: it goes outside
+                while start < end and _punctuation_to_move(text[start]):
+                    start += 1
+            after = _neighbour((text[end:] + whole[match.end() :])[:1], "after")
+            if start < end and not _closes(text[end - 1], after):
+                while end > start and _punctuation_to_move(text[end - 1]):
+                    end -= 1
+        lead, inner, trail = text[:start], text[start:end], text[end:]
+        if not inner or "\n\n" in inner:
+            return text
+        before = _neighbour((whole[: match.start()] + lead)[-1:], "before")
+        after = _neighbour((trail + whole[match.end() :])[:1], "after")
+        if not (_opens(before, inner[0]) and _closes(inner[-1], after)):
+            return text  # cannot render here: the text stays, not bold
+        delimiter = _DELIMITERS[match[1]]
+        return f"{lead}{delimiter}{inner}{delimiter}{trail}"
+
+    while True:
+        settled = _INNERMOST.sub(settle, markdown)
+        if settled == markdown:
+            break
+        markdown = settled
+    # Stand-ins whose pair was lost (never in markdownify's output, but never left as characters).
+    return markdown.translate(dict.fromkeys(map(ord, _STRONG_OPEN + _STRONG_CLOSE + _EM_OPEN + _EM_CLOSE)))
