@@ -109,7 +109,7 @@ class _Converter(MarkdownConverter):
         # A table without a word in it (layout leftovers, emptied ad slots) renders as an empty grid.
         if not el.get_text().strip() and not el.find("img"):
             return ""
-        return super().convert_table(el, text, parent_tags)
+        return super().convert_table(el, text, parent_tags)  # type: ignore[misc]
 
     def convert_figure(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
         return f"\n\n{text.strip()}\n\n"
