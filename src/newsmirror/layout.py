@@ -142,6 +142,26 @@ def link(from_path: str, to_path: str) -> str:
     return posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
 
 
+def asset_prefix(from_path: str, asset_base_url: str | None) -> str:
+    """What an image or QR code a Markdown file shows is written after: ``mirror.asset_base_url``
+    when set, else the relative way back to the top of the tree.
+
+    github.com shows a relative image through ``github.com/OWNER/REPO/raw/…``, which redirects to
+    raw.githubusercontent.com, a host the firewall blocks; an absolute URL is fetched through
+    GitHub's image proxy instead, so images under a CDN (jsDelivr) reach readers in China. Links
+    between pages stay relative either way, and the HTML site keeps relative images
+    (``asset_path`` undoes the prefix)."""
+    return asset_base_url or root(from_path)
+
+
+def asset_path(src: str, from_path: str, asset_base_url: str | None) -> str:
+    """An image source as the HTML sibling of ``from_path`` shows it: an address under
+    ``asset_base_url`` becomes the relative path of that file of the tree; anything else is kept."""
+    if asset_base_url and src.startswith(asset_base_url):
+        return link(from_path, src.removeprefix(asset_base_url))
+    return src
+
+
 def url(base_url: str, path: str) -> str:
     """The address of a file of the tree in the published mirror."""
     return f"{base_url.rstrip('/')}/{path}"

@@ -65,14 +65,6 @@ def page_language(title: str) -> str:
     return "zh" if _CJK.search(title) else "en"
 
 
-def _image_source(src: str, root: str, asset_base_url: str | None) -> str:
-    """An image as the HTML site shows it: from the tree itself, by a relative path, even where the
-    Markdown points at the CDN (``mirror.asset_base_url``) for readers on github.com."""
-    if asset_base_url and src.startswith(asset_base_url):
-        return root + src.removeprefix(asset_base_url)
-    return src
-
-
 def to_html(
     markdown: str,
     path: str,
@@ -108,7 +100,7 @@ def to_html(
             if child.type == "link_open":
                 child.attrSet("href", _page_link(str(child.attrGet("href") or "")))
             elif child.type == "image":
-                src = _image_source(str(child.attrGet("src") or ""), root, asset_base_url)
+                src = layout.asset_path(str(child.attrGet("src") or ""), path, asset_base_url)
                 child.attrSet("src", src)
                 size = (
                     (sizes or {}).get(src.rsplit("/", 1)[-1]) if src.startswith(f"{root}{layout.IMAGES_DIR}/") else None

@@ -17,7 +17,7 @@ from newsmirror.store import ArticleHead
 def settings_fingerprint(mirror: MirrorConfig, code: str) -> str:
     """Everything besides the article that shapes every page."""
     links = [(m.name, m.url) for m in mirror.mirrors]
-    return sha1_hex(repr((code, mirror.base_url, mirror.counter_url, links, mirror.images)))
+    return sha1_hex(repr((code, mirror.base_url, mirror.counter_url, links, mirror.images, mirror.asset_base_url)))
 
 
 def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dict[str, str]) -> str:
@@ -53,6 +53,9 @@ def render_page(
     stay at the top of the tree), ``twins`` the links to the page in the other script."""
     key = article.key
     root = layout.root(layout.page_path(key))
+    path = layout.in_tree(tree, layout.page_path(key))
+    assets = layout.asset_prefix(path, mirror.asset_base_url)  # images stay at the top of the tree
+    qr_src = f"{assets}{layout.in_tree(tree, layout.qr_path(key))}" if mirror.asset_base_url else layout.qr_link(key)
     labels = labels_for(view.site.language)
     missing = labels.missing_image if mirror.images == "copy" else None
     base_url = layout.url(mirror.base_url, tree) if tree else mirror.base_url
@@ -63,13 +66,10 @@ def render_page(
         site_name=view.site.name,
         channel=view,
         root=root,
-        body=localize_images(
-            article.markdown.strip(), images, layout.root(layout.in_tree(tree, layout.page_path(key))), missing
-        )
-        or labels.empty_body,
+        body=localize_images(article.markdown.strip(), images, assets, missing) or labels.empty_body,
         share_url=layout.share_url(base_url, key),
         twins=twins,
-        qr_name=layout.qr_link(key) if qr else "",
+        qr_name=qr_src if qr else "",
         mirrors=mirror.mirrors,
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
     )
