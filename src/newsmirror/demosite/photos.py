@@ -21,9 +21,10 @@ from PIL import Image, ImageDraw, ImageFilter
 _VERSION = 1
 
 
-def _photo(seed: int, width: int, height: int) -> bytes:
-    """A landscape-like photo: sky and ground gradients, shapes, and sensor grain, saved as a camera
-    would (quality 95, with EXIF: maker, model and where it was taken)."""
+def draw_photo(seed: int, width: int, height: int, *, grain: float = 0.22) -> bytes:
+    """A landscape-like photo: sky and ground gradients, shapes, and sensor ``grain`` (0–1: how much of
+    the picture is noise, which is what makes a camera's JPEG large), saved as a camera would
+    (quality 95, with EXIF: maker, model and where it was taken)."""
     rnd = random.Random(seed)
     sky = Image.linear_gradient("L").resize((width, height))
     channels = (sky.point(lambda v: 60 + v // 3), sky.point(lambda v: 90 + v // 3), sky.point(lambda v: 200 - v // 4))
@@ -35,8 +36,8 @@ def _photo(seed: int, width: int, height: int) -> bytes:
         w, h = rnd.randrange(width // 40, width // 8), rnd.randrange(height // 30, height // 5)
         draw.rectangle((x, y - h, x + w, y), fill=tuple(rnd.randrange(40, 230) for _ in range(3)))
     image = image.filter(ImageFilter.GaussianBlur(2))
-    grain = Image.frombytes("L", (width, height), rnd.randbytes(width * height)).convert("RGB")
-    image = Image.blend(image, grain, 0.22)
+    noise = Image.frombytes("L", (width, height), rnd.randbytes(width * height)).convert("RGB")
+    image = Image.blend(image, noise, grain)
     exif = Image.Exif()
     exif[0x010F] = "Demo Camera Co."  # Make
     exif[0x0110] = "DC-1"  # Model
@@ -47,7 +48,7 @@ def _photo(seed: int, width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def _screenshot(seed: int, width: int, height: int) -> bytes:
+def draw_screenshot(seed: int, width: int, height: int) -> bytes:
     """A phone-app screenshot as a PNG: flat colours, text-like bars, a photo-ish banner."""
     rnd = random.Random(seed)
     image = Image.new("RGB", (width, height), (246, 246, 248))
@@ -71,9 +72,9 @@ def _screenshot(seed: int, width: int, height: int) -> bytes:
 
 # name → how to draw it: file names as the sample articles show them.
 _DRAWINGS = {
-    "typhoon-coast.jpg": lambda: _photo(1, 4000, 3000),
-    "night-market.jpg": lambda: _photo(2, 3600, 2400),
-    "app-screenshot.png": lambda: _screenshot(3, 1440, 3000),
+    "typhoon-coast.jpg": lambda: draw_photo(1, 4000, 3000),
+    "night-market.jpg": lambda: draw_photo(2, 3600, 2400),
+    "app-screenshot.png": lambda: draw_screenshot(3, 1440, 3000),
 }
 
 
