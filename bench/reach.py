@@ -130,7 +130,7 @@ def main() -> None:
     Handler.files = site_files(args.n, pool, base)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     originals = {f"{base}{path}": body for path, (body, ctype) in Handler.files.items() if path.startswith("/img/")}
-    sizes = sorted(len(b) for b, _ in pool)
+    sizes = sorted(len(data) for _, data in pool)
     print(f"{args.n} articles, {len(originals)} images: originals {sizes[0] / 1e6:.1f}–{sizes[-1] / 1e6:.1f} MB")
 
     with tempfile.TemporaryDirectory() as tmp:

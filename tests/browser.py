@@ -8,7 +8,9 @@
 
 Playwright never downloads a browser here: it launches ``/usr/bin/chromium`` (``scripts/test.sh``
 installs the Debian package when it is missing; ``NEWSMIRROR_CHROMIUM`` points at another
-binary). Screenshots go to ``test-artifacts/`` at the top of the repository (ignored by git), or
+binary). Playwright's sync API runs an event loop while the fixture is up: a fixture that calls
+``asyncio.run`` (a sync of the sample sites) must come before ``browser`` in the test's arguments.
+Screenshots go to ``test-artifacts/`` at the top of the repository (ignored by git), or
 under ``NEWSMIRROR_TEST_ARTIFACTS``, and their folder is named in the test report.
 """
 

@@ -181,6 +181,8 @@ def _shrink(url: str, image: Image.Image, max_width: int, budget: int) -> Shrunk
                 jpeg = _jpeg(image, quality)
                 if len(jpeg) <= budget:
                     return ShrunkImage(jpeg, "jpg", image.width, image.height)
+                if len(jpeg) > 3 * budget:  # lower qualities will not make up for that: smaller at once
+                    break
         if image.width <= _SMALLEST_WIDTH:
             raise ImageError(f"{url}: cannot fit {image.width}×{image.height} pixels in {budget:,} bytes")
         smaller = (max(1, round(image.width * _STEP)), max(1, round(image.height * _STEP)))
@@ -193,7 +195,8 @@ def _has_alpha(image: Image.Image) -> bool:
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = BytesIO()
-    image.save(out, "JPEG", quality=quality, progressive=True, optimize=True, subsampling="4:2:0")
+    # Progressive JPEG always gets optimised Huffman tables from libjpeg: optimize=True adds nothing.
+    image.save(out, "JPEG", quality=quality, progressive=True, subsampling="4:2:0")
     return out.getvalue()
 
 
@@ -204,7 +207,7 @@ def _png(image: Image.Image, budget: int, transparent: bool) -> bytes:
     if image.mode == "RGBA":
         palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
     else:
-        palette = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+        palette = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)  # 5× median cut's speed
     # zlib's default level: optimize=True (level 9 and a filter search) takes several times as long
     # for a few percent.
     reduced = BytesIO()
