@@ -175,6 +175,15 @@ class MirrorConfig(_Model):
     # Only the articles fetched in this span before the newest one ("7d"); unset: every kept article.
     bundle_since: str | None = None
 
+    # Rechecks: articles published in the last recheck_days are fetched again (conditional
+    # GET) every recheck_hours, to catch silent edits and deletions at the source; at most
+    # recheck_share of a run's requests go to them. recheck_days = 0: no rechecks.
+    recheck_days: float = Field(3, ge=0)
+    recheck_hours: float = Field(6, ge=0)
+    recheck_share: float = Field(0.5, gt=0, lt=1)
+    # Articles deleted at their source stay in the mirror whatever keep_per_channel says.
+    keep_deleted: bool = True
+
     @field_validator("bundle_since")
     @classmethod
     def _bundle_since(cls, value: str | None) -> str | None:

@@ -272,6 +272,7 @@ class HttpClient:
     ) -> None:
         self.config = config
         self.fence = AddressFence(config.allow_private)
+        self.requests = 0  # requests sent so far (retries included), e.g. to bound a share of them
         self._overall = asyncio.Semaphore(config.concurrency)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(config.per_host))
         limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
@@ -346,6 +347,7 @@ class HttpClient:
             attempt += 1
 
     async def _get_once(self, url: str, headers: dict[str, str], limit: int) -> Response:
+        self.requests += 1
         async with self._client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
                 return self._response(response, b"")

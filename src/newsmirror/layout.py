@@ -7,7 +7,9 @@ This is the one module that knows the shape of the output tree::
     indexes/<site>-<channel>.md       a channel's index, then <site>-<channel>.2.md, .3.md… for older pages
     indexes/hot.md                    most read
     indexes/health.md                 which sources are current (mirror.health_page)
+    indexes/deleted.md                articles deleted at their source
     pages/<site>/<channel>/<id>.md    one article, its QR code <id>.png beside it
+    pages/<site>/<channel>/<id>.history.md   its revisions as diffs, once its text changed
     images/<sha1>.<ext>               article images copied into the mirror
     search.html, pagefind/…           the HTML site's search page and its Pagefind index (mirror.search)
     zh-hant/…, zh-hans/…              the same pages in the other script (mirror.variants), images shared
@@ -42,6 +44,8 @@ SEARCH_PAGE = "search.html"
 ROOT_FILES = (HOME, HTML_HOME, FEED, SEARCH_PAGE)
 HOT = f"{INDEXES_DIR}/hot.md"
 HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_page)
+# Articles deleted at their source, newest deletion first.
+DELETED = f"{INDEXES_DIR}/deleted.md"
 # What the files under the managed folders may end with (images/ holds png, jpg, gif, webp;
 # pagefind/ the search index, its scripts and styles).
 MANAGED_SUFFIXES: tuple[str, ...] = (".md", ".png", ".html", ".jpg", ".gif", ".webp")
@@ -100,6 +104,16 @@ def qr_path(key: ArticleKey) -> str:
 def qr_link(key: ArticleKey) -> str:
     """The QR code as the article's page links to it (they share a folder)."""
     return f"{key.id}.png"
+
+
+def history_path(key: ArticleKey) -> str:
+    """An updated article's history page (its revisions as diffs), beside its page."""
+    return f"{PAGES_DIR}/{article_label(key)}.history.md"
+
+
+def history_link(key: ArticleKey) -> str:
+    """The history page as the article's page links to it (they share a folder)."""
+    return f"{key.id}.history.md"
 
 
 def image_path(name: str) -> str:

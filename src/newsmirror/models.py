@@ -33,6 +33,10 @@ class Article:
     content_hash: str = ""
     # Hash of what the feed said about the item, to notice a changed feed entry.
     feed_hash: str = ""
+    # When its text last changed (its earlier versions are kept as revisions); None: never.
+    updated: datetime | None = None
+    # When its page was first seen gone, once it is marked deleted at the source; None: not deleted.
+    deleted: datetime | None = None
 
     @property
     def key(self) -> ArticleKey:
@@ -88,6 +92,8 @@ class RunSummary:
     failed: int = 0
     # Configured feeds not polled: not due yet, or being polled by a worker.
     feeds_not_due: int = 0
+    rechecked: int = 0  # stored articles fetched again to catch edits and deletions
+    deleted: int = 0  # articles marked deleted at their source by this run
     errors: list[str] = field(default_factory=list)
     # One line per feed that has failed every poll for over a day.
     failing: list[str] = field(default_factory=list)

@@ -10,7 +10,9 @@ already stored is skipped.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
+import math
 import os
 import socket
 from collections import defaultdict
@@ -29,9 +31,9 @@ from newsmirror.feeds import FeedError, FeedItem, ParsedFeed, parse_feed, parse_
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_fetch import ImageFetcher, image_urls
 from newsmirror.layout import article_label, channel_label
-from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, utcnow
+from newsmirror.models import Article, ArticleKey, FeedState, RunSummary, canonical_url, utcnow
 from newsmirror.schedule import FAILING_INTERVAL, FAILING_NAMED_AFTER, RHYTHM_SAMPLE, Poll, next_due
-from newsmirror.store import Store
+from newsmirror.store import GONE_CHECKS, Recheck, Store
 from newsmirror.words import counted
 
 # A page answering "gone" in this many runs in a row is not asked for again (until
@@ -39,6 +41,9 @@ from newsmirror.words import counted
 # same error would be logged every run, teaching operators to ignore errors.
 GIVE_UP_AFTER = 3
 _GONE = {404, 410}
+# A recheck redirected to another page still shows the article when that page's title is this
+# close to the stored one; otherwise it went to a home or search page: the article is gone.
+_SAME_TITLE = 0.6
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -276,6 +281,7 @@ class Syncer:
         label = article_label(ArticleKey(site.id, channel.id, key))
         policy = self.config.mirror.outbound_links
         loop = asyncio.get_running_loop()
+        validators: dict[str, str] = {}
         try:
             if site.body_from_feed and item.content:
                 extracted = await loop.run_in_executor(
@@ -283,10 +289,15 @@ class Syncer:
                 )
             else:
                 response = await self.http.get(item.link)
+                validators = {"etag": response.etag, "last_modified": response.last_modified}
                 extracted = await loop.run_in_executor(
                     self.executor, extract_article, response.text, response.url, rules, policy
                 )
         except (FetchError, ExtractionError) as exc:
+            gone = isinstance(exc, FetchError) and exc.status in _GONE
+            # A stored article whose page is gone: a check toward a deletion at the source, not a failure.
+            if gone and self._gone(ArticleKey(site.id, channel.id, key), label, str(exc)):
+                return "unchanged"
             self.summary.failed += 1
             where = label if isinstance(exc, FetchError) else f"{label} ({item.link})"
             detail = f"article {where}: {exc}"
@@ -312,7 +323,7 @@ class Syncer:
             lead_image=extracted.lead_image,
             feed_hash=item.feed_hash,
         )
-        outcome = self.store.save_article(article)
+        outcome = self.store.save_article(article, **validators)
         images = image_urls(article.markdown)
         if outcome != "unchanged":
             self.store.set_article_images(article.key, images)
@@ -326,6 +337,115 @@ class Syncer:
         else:
             self.summary.skipped += 1
         self.progress.article(label, outcome)
+        return outcome
+
+    def _gone(self, key: ArticleKey, label: str, reason: str) -> bool:
+        """Count a check that found a stored article's page gone; False: the article is not stored."""
+        check = self.store.record_gone_check(key, utcnow())
+        if check is None:
+            return False
+        if check.deleted:
+            self.summary.deleted += 1
+            self.progress.warning(
+                f"article {label}: deleted at the source ({reason}; gone since {check.gone_since:%Y-%m-%d}); "
+                "the mirror keeps it"
+            )
+        elif check.checks < GONE_CHECKS:
+            self.progress.warning(
+                f"article {label}: gone at the source ({reason}), check {check.checks} of {GONE_CHECKS} "
+                "before it is marked deleted"
+            )
+        return True
+
+    async def recheck(self, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> None:
+        """Fetch recent stored articles again, to catch silent edits and deletions at the source.
+
+        A run spends at most ``recheck_share`` of its requests on rechecks: they are bounded by
+        the requests the rest of the run made, and the longest unchecked go first, so they
+        spread over the runs of a ``recheck_hours`` period instead of coming all at once.
+        """
+        mirror = self.config.mirror
+        if not mirror.recheck_days:
+            return
+        share = mirror.recheck_share
+        budget = math.floor(self.http.requests * share / (1 - share))
+        if budget < 1:
+            return
+        now = utcnow()
+        channels = {(site.id, channel.id): (site, channel) for site, channel in chosen}
+        due = [
+            item
+            for item in self.store.due_rechecks(
+                now - timedelta(days=mirror.recheck_days), now - timedelta(hours=mirror.recheck_hours), budget * 4
+            )
+            if (item.key.site, item.key.channel) in channels
+        ][:budget]
+        if not due:
+            return
+        self.progress.found(len(due))
+        rules = {site.id: SiteRules.from_site(site) for site, _ in channels.values()}
+        await together(
+            self._recheck(item, *channels[item.key.site, item.key.channel], rules[item.key.site]) for item in due
+        )
+
+    async def _recheck(self, item: Recheck, site: SiteConfig, channel: ChannelConfig, rules: SiteRules) -> None:
+        async with self._in_progress[urlsplit(item.url).netloc]:
+            outcome = await self._recheck_one(item, site, rules)
+        self.summary.rechecked += 1
+        self.progress.article(f"{site.id}/{channel.id}/{item.key.id}", outcome, "rechecked")
+
+    async def _recheck_one(self, item: Recheck, site: SiteConfig, rules: SiteRules) -> ArticleOutcome:
+        key = item.key
+        label = f"{key.site}/{key.channel}/{key.id}"
+        now = utcnow()
+        try:
+            response = await self.http.get(item.url, etag=item.etag, last_modified=item.last_modified)
+        except FetchError as exc:
+            if exc.status in _GONE:
+                self._gone(key, label, str(exc))
+            else:  # not a sign of deletion: try again in a later period
+                self.progress.warning(f"article {label}: recheck failed: {exc}")
+                self.store.record_check(key, now, present=False)
+            return "unchanged"
+        if response.not_modified:
+            self.store.record_check(key, now)
+            return "unchanged"
+        redirected = canonical_url(response.url) != canonical_url(item.url)
+        if site.body_from_feed and not redirected:
+            # Its text comes from the feed: the page only tells that the article is still there.
+            self.store.record_check(key, now, etag=response.etag, last_modified=response.last_modified)
+            return "unchanged"
+        loop = asyncio.get_running_loop()
+        policy = self.config.mirror.outbound_links
+        try:
+            extracted = await loop.run_in_executor(
+                self.executor, extract_article, response.text, response.url, rules, policy
+            )
+        except ExtractionError as exc:
+            if redirected:
+                self._gone(key, label, f"redirected to {response.url}, which holds no article")
+            else:
+                self.progress.warning(f"article {label}: recheck failed: {exc}")
+                self.store.record_check(key, now, present=False)
+            return "unchanged"
+        if redirected and not _same_title(item.title, extracted.title):
+            self._gone(key, label, f"redirected to {response.url}, which is not the article")
+            return "unchanged"
+        if site.body_from_feed:
+            self.store.record_check(key, now)
+            return "unchanged"
+        stored = self.store.article(key)
+        if stored is None:
+            return "unchanged"
+        # The feed's title and the publication time stay: a recheck looks at the page's text.
+        article = replace(stored, markdown=extracted.markdown, html=extracted.html, fetched=now, content_hash="")
+        outcome = self.store.save_article(article, etag=response.etag, last_modified=response.last_modified)
+        if outcome == "updated":
+            self.summary.updated += 1
+            images = image_urls(article.markdown)
+            self.store.set_article_images(key, images)
+            if self.images:
+                await self.images.fetch(label, images)
         return outcome
 
     async def retry_images(self, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> None:
@@ -430,9 +550,18 @@ async def sync(
             syncer = Syncer(config, store, http, progress, executor)
             syncer.summary.feeds_not_due = len(chosen) - len(due)
             await together(syncer.channel(site, channel) for site, channel in due)
+            await syncer.recheck(chosen)
             await syncer.retry_images(chosen)
     finally:
         store.release_feeds(owner)
     syncer.summary.failing = failing_lines(store, chosen)
     store.finish_run(run_id, syncer.summary)
     return syncer.summary
+
+
+def _same_title(stored: str, found: str) -> bool:
+    """Does a page titled ``found`` show the article stored as ``stored``? (Sites add their name to titles.)"""
+    a, b = " ".join(stored.split()), " ".join(found.split())
+    if not a or not b:
+        return False
+    return a in b or b in a or difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= _SAME_TITLE

@@ -74,9 +74,18 @@ class Item:
     tags: list[str] = field(default_factory=list)
     video: bool = False  # a video item the config skips by its title
     missing: bool = False  # linked from the feed, but the page 404s
+    # Deleted by the site after it was published: "404", "410", or "home" (its address now
+    # redirects to the site's home page); it leaves the feed too. "" while it is up.
+    deleted: str = ""
+    unlisted: bool = False  # gone from the feed (it aged out), but its page is still there
     slow: bool = False  # the page answers after the slow delay
     path: str = ""  # the page's path on the server
     link: str = "absolute"  # how the feed writes the link: absolute | relative | root
+
+    @property
+    def listed(self) -> bool:
+        """Shown in the site's own lists (feeds, home, related links)."""
+        return not (self.missing or self.deleted or self.unlisted)
 
     @property
     def text_sample(self) -> str:

@@ -33,6 +33,7 @@ class Resource:
     last_modified: datetime
     status: int = 200
     slow: bool = False
+    location: str = ""  # where a redirect (status 301) sends the client
 
     def __post_init__(self) -> None:
         # HTTP dates are whole seconds in GMT.
@@ -110,12 +111,14 @@ class Renderer:
     def body(self, item: Item) -> str:
         """The article as the site serves it: its blocks in the site's markup and
         mess (one ``_blocks_<site>`` method per site), then the site's footer."""
+        return self.text(item) + "\n" + self._footer(item)
+
+    def text(self, item: Item) -> str:
+        """The article's own text in the site's markup, without the footer."""
         if item.body_html and not item.blocks:
-            parts = [item.body_html]  # added at run time with its own HTML
-        else:
-            render: Callable[[Block], str] = getattr(self, f"_blocks_{self.site.id}")(item)
-            parts = [render(block) for block in item.blocks]
-        return "\n".join(parts) + "\n" + self._footer(item)
+            return item.body_html  # added or edited at run time, with its own HTML
+        render: Callable[[Block], str] = getattr(self, f"_blocks_{self.site.id}")(item)
+        return "\n".join(render(block) for block in item.blocks)
 
     def _footer(self, item: Item) -> str:
         """What follows the article text: source line, short URL, appeals, tracker."""
@@ -321,7 +324,7 @@ class Renderer:
         return Resource(self._encode(text), "text/html; charset=utf-8", last_modified, status, slow)
 
     def page(self, item: Item, items: list[Item]) -> Resource:
-        related = [i for i in items if i.channel == item.channel and i is not item and not i.missing][:4]
+        related = [i for i in items if i.channel == item.channel and i is not item and i.listed][:4]
         text = _env.get_template(f"{self.site.id}/article.html").render(
             site=self.site,
             item=item,
@@ -371,20 +374,27 @@ class Renderer:
 
     def home(self, items: list[Item]) -> Resource:
         text = _env.get_template("site-home.html").render(
-            site=self.site, items=[i for i in items if not i.missing][:20], base=self.base
+            site=self.site, items=[i for i in items if i.listed][:20], base=self.base
         )
         return self._html(text, max((i.date for i in items), default=STATIC_DATE))
 
     def resources(self, items: list[Item]) -> dict[str, Resource]:
         out: dict[str, Resource] = {self.site.root + "/": self.home(items)}
         for channel in self.site.channels:
-            in_channel = [i for i in items if i.channel == channel.id]
+            in_channel = [i for i in items if i.channel == channel.id and not i.deleted and not i.unlisted]
             if channel.kind == "listing":
                 out[channel.path] = self.listing(channel, in_channel)
             else:
                 out[channel.path] = self.feed(channel, in_channel)
         for item in items:
-            if not item.missing:
+            if item.deleted == "home":
+                home = self.url(self.site.root + "/")
+                out[item.path] = Resource(b"", "text/html; charset=utf-8", STATIC_DATE, 301, location=home)
+            elif item.deleted == "410":
+                out[item.path] = Resource(b"<h1>410 Gone</h1>", "text/html; charset=utf-8", STATIC_DATE, 410)
+            elif item.deleted or item.missing:
+                out[item.path] = not_found_page(item.path)
+            else:
                 out[item.path] = self.page(item, items)
         return out
 

@@ -73,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             if use_gzip:
                 self.send_header("Content-Encoding", "gzip")
+        if resource.location:
+            self.send_header("Location", resource.location)
         if resource.status == 200:
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", format_datetime(resource.last_modified, usegmt=True))
@@ -235,7 +237,42 @@ class DemoSite:
             return
         raise KeyError(f"no demo article at {url}")
 
+    def delete_article(self, url: str, how: str = "404") -> None:
+        """The site deletes a published article: its address answers 404 or 410, or ("home")
+        redirects to the site's home page, and it leaves the feeds and lists."""
+        if how not in ("404", "410", "home"):
+            raise ValueError(f"how must be '404', '410' or 'home', not {how!r}")
+        self._change(url, deleted=how)
+
+    def unlist_article(self, url: str) -> None:
+        """The article leaves its feed (as old items do) while its page stays up."""
+        self._change(url, unlisted=True)
+
+    def edit_article(self, url: str, old: str, new: str) -> None:
+        """Edit an article's body in place, silently (its feed entry stays the same): replace ``old`` by ``new``."""
+        item = self._item(url)
+        body = Renderer(self._site(item.site), self.base_url).text(item)
+        if old not in body:
+            raise KeyError(f"{old!r} is not in the article at {url}")
+        self._change(url, body_html=body.replace(old, new), blocks=[])
+
     # -- internals ---------------------------------------------------------------
+
+    def _item(self, url: str) -> Item:
+        wanted = canonical_url(url)
+        with self._lock:
+            for items in self._items.values():
+                for item in items:
+                    if canonical_url(self.base_url + item.path) == wanted:
+                        return item
+        raise KeyError(f"no demo article at {url}")
+
+    def _change(self, url: str, **changes: object) -> None:
+        item = self._item(url)
+        with self._lock:
+            for name, value in changes.items():
+                setattr(item, name, value)
+        self._render(self._site(item.site))
 
     def _site(self, site_id: str) -> Site:
         for site in self.sites:

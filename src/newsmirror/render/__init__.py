@@ -16,10 +16,12 @@ written when its bytes change, atomically.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from newsmirror import layout
 from newsmirror.config import Config, parse_duration
 from newsmirror.errors import BuildError
 from newsmirror.layout import (
@@ -43,6 +45,7 @@ from newsmirror.layout import (
 from newsmirror.layout import url as url_of
 from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.private import check_layout
+from newsmirror.render.archive import deleted_entries, history_inputs, render_deleted, render_history, site_language
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.feed import render_feed
 from newsmirror.render.files import OutputTree, UnsafePathError
@@ -52,11 +55,13 @@ from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
 from newsmirror.render.html_site import to_html
 from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
+from newsmirror.render.manifest import TreeHashes, manifest_text
 from newsmirror.render.pages import page_inputs, render_page, settings_fingerprint
 from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, convert_markdown, convert_text, variants
+from newsmirror.signing import SigningError, SigningKey, load_key
 from newsmirror.store import BuiltFile, Store, StoreError
 
 __all__ = ["BuildError", "BuildResult", "Progress", "build"]
@@ -85,8 +90,10 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     largest: PageWeight | None = None  # the heaviest article page of the tree
     over_budget: int = 0  # article pages heavier than mirror.page_budget
+    manifest_seconds: float = 0.0  # the time SHA256SUMS took (bench/build.py reports it)
 
     @property
     def ok(self) -> bool:
@@ -134,12 +141,19 @@ def build(
         tree = OutputTree(config.output_dir)
     except UnsafePathError as exc:
         raise BuildError(str(exc)) from None
-    run = _Build(config, store, tree, progress)
+    signer = _signing_key(config)
+    run = _Build(config, store, tree, progress, signer)
+    if signer is None:
+        run.result.warnings.append(
+            f"{config.signing_key_path}: no signing key, so SHA256SUMS is not signed; "
+            "run 'newsmirror keygen' to make one"
+        )
     views = kept_channels(config, store, run.result.errors)
     images = stored_image_files(store, run.result.errors) if config.mirror.images == "copy" else {}
     pages, codes = run.plan_articles(views, images)
     run.write_images(views, images)
     run.write_articles(pages, codes, images)
+    run.write_histories()
     if config.mirror.bundles:
         run.write_bundles(views)
     lists = run.write_lists(views, now)
@@ -148,6 +162,7 @@ def build(
         if config.mirror.search:
             run.write_search(views)
     run.remove_unwanted()
+    run.write_sums()
     run.save_manifest()
     run.weigh_pages(views, images)
     return run.result
@@ -156,15 +171,24 @@ def build(
 class _Build:
     """One build: what it wants in the tree, what it wrote, and its manifest."""
 
-    def __init__(self, config: Config, store: Store, tree: OutputTree, progress: Progress | None) -> None:
+    def __init__(
+        self, config: Config, store: Store, tree: OutputTree, progress: Progress | None, signer: SigningKey | None
+    ) -> None:
         self.config = config
+        self.signer = signer
+        # Every page shows the key's short fingerprint, so readers can compare it across mirrors.
+        self.fingerprint = signer.public.short_fingerprint if signer else ""
+        self.histories: list[tuple[ChannelView, ArticleKey, _Job]] = []  # history pages to write
         self.store = store
         self.tree = tree
         self.report = progress or (lambda stage, done, total: None)
         self.result = BuildResult()
         self.manifest = store.build_manifest(str(tree.root))
         self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
-        self.wanted: set[str] = {HOME, HOT, FEED}  # every file the tree should hold
+        # every file the tree should hold
+        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS}
+        if signer:
+            self.wanted.update((layout.SUMS_SIG, layout.SUMS_PUB))
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
         self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
@@ -211,11 +235,21 @@ class _Build:
         """The pages and QR codes to draw (the copies' in the other script too): only those whose inputs
         changed, or whose file did."""
         langs = repr([v.lang for v in self.variants])  # which twins a page links
-        settings = sha1_hex(settings_fingerprint(self.config.mirror, code_fingerprint()) + langs)
+        settings = sha1_hex(settings_fingerprint(self.config.mirror, code_fingerprint() + self.fingerprint) + langs)
         pages: list[_PageJob] = []
         codes: list[tuple[_Job, str]] = []
         for view in views:
+            language = site_language(view.site)
             for head in view.heads:
+                if head.updated:
+                    history = _Job(layout.history_path(head.key), history_inputs(settings, head, language))
+                    self.wanted.add(history.path)
+                    self.sources[history.path] = history.inputs
+                    self.languages[history.path] = language
+                    if self.current(history):
+                        self.result.unchanged += 1
+                    else:
+                        self.histories.append((view, head.key, history))
                 page = _Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
                 url = share_url(self.config.mirror.base_url, head.key)
                 qr = _Job(qr_path(head.key), qr_inputs(url))
@@ -290,6 +324,7 @@ class _Build:
                         images.get(key, {}),
                         twins=self.twins(page_path(key), variant),
                         tree=variant.folder if variant else "",
+                        fingerprint=self.fingerprint,
                     )
                     if variant:
                         page = convert_markdown(page, variant.conversion(view.site.id))
@@ -321,11 +356,19 @@ class _Build:
         if reference:
             hot = hot_entries(self.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
         rendered[HOT] = render_hot(hot, mirror, self.twins(HOT))
+        rendered[layout.DELETED] = render_deleted(deleted_entries(views), mirror)
         if mirror.health_page:
             rendered[HEALTH] = render_health(self.config, self.store, newest)
         self.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
         rendered[HOME] = render_home(
-            self.config, views, hot, self.stamps, newest, twins=self.twins(HOME), offline=self.offline
+            self.config,
+            views,
+            hot,
+            self.stamps,
+            newest,
+            twins=self.twins(HOME),
+            offline=self.offline,
+            fingerprint=self.fingerprint,
         )
         for variant in self.variants:
             rendered.update(self.variant_lists(variant, views, hot, newest))
@@ -382,6 +425,7 @@ class _Build:
         for view in views:
             lists.update(render_indexes(view, mirror, lambda path: self.twins(path, variant)))
         lists[HOT] = render_hot(hot, mirror, self.twins(HOT, variant))
+        lists[layout.DELETED] = render_deleted(deleted_entries(views), mirror)
         prefix = f"{variant.folder}/"
         stamps = {p.removeprefix(prefix): s for p, s in self.stamps.items() if p.startswith(prefix)}
         stamps.update({path: sha1_hex(text)[:8] for path, text in lists.items()})
@@ -465,6 +509,36 @@ class _Build:
             self.put(_Job(path, inputs), data, "search index")
         self.report("search", 1, 1)
 
+    def write_histories(self) -> None:
+        """The history page of every article whose text changed: its revisions, as diffs."""
+        for done, (view, key, job) in enumerate(self.histories, start=1):
+            article = self.store.article(key)
+            if article is not None:
+                page = render_history(article, self.store.revisions(key), site_language(view.site))
+                self.put(job, page.encode(), f"article {article_label(key)}")
+            if done % 100 == 0 or done == len(self.histories):
+                self.report("history pages", done, len(self.histories))
+
+    def write_sums(self) -> None:
+        """SHA256SUMS of every file of the tree, its signature and the key that makes it, last of all."""
+        try:
+            if self.signer:
+                self._write_root(layout.SUMS_PUB, self.signer.public.openssh().encode())
+            started = time.perf_counter()
+            text = manifest_text(TreeHashes(self.store, self.tree.root).compute())
+            self.result.manifest_seconds = time.perf_counter() - started
+            self._write_root(layout.SUMS, text.encode())
+            if self.signer:
+                self._write_root(layout.SUMS_SIG, self.signer.sign(text.encode()).encode())
+        except OSError as exc:
+            self.result.errors.append(f"cannot write {layout.SUMS}: {exc}")
+
+    def _write_root(self, path: str, data: bytes) -> None:
+        if self.tree.write(path, data):
+            self.result.written.append(path)
+        else:
+            self.result.unchanged += 1
+
     def remove_unwanted(self) -> None:
         """Retention and removed channels: what the build once made and no longer wants goes."""
         made_here = {path for path in self.manifest if "/" not in path}  # index.html: only if the build made it
@@ -512,3 +586,20 @@ class _Build:
 
 def _sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
+
+
+def _signing_key(config: Config) -> SigningKey | None:
+    """The key that signs SHA256SUMS, or None when there is none yet. One inside the output
+    folder is refused: it would be published."""
+    path = config.signing_key_path
+    if path.is_relative_to(config.output_dir):
+        raise BuildError(
+            f"mirror.signing_key {path} is inside the output folder {config.output_dir}, so it would be published; "
+            "move it outside (e.g. beside the config) and set mirror.signing_key to it"
+        )
+    if not path.exists():
+        return None
+    try:
+        return load_key(path)
+    except SigningError as exc:
+        raise BuildError(str(exc)) from None

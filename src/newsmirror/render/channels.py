@@ -49,7 +49,14 @@ def kept_channels(config: Config, store: Store, errors: list[str]) -> list[Chann
                 )
                 continue
             indexes[index] = view.label
-            for head in store.article_heads(site.id, channel.id, config.mirror.keep_per_channel):
+            heads = store.article_heads(site.id, channel.id, config.mirror.keep_per_channel)
+            if config.mirror.keep_deleted:
+                # Retention never drops an article deleted at its source: the mirror is where it lives on.
+                kept = {head.key for head in heads}
+                older = [h for h in store.deleted_heads(site.id, channel.id) if h.key not in kept]
+                if older:
+                    heads = sorted([*heads, *older], key=lambda h: (h.published, h.key.id), reverse=True)
+            for head in heads:
                 # A stored id outside what models.article_id makes (a hand-edited or hostile store) is
                 # refused, never used as a file name.
                 if layout.ARTICLE_ID.match(head.key.id):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from newsmirror import layout
 from newsmirror.config import Config
+from newsmirror.render.archive import archive_words
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.hot import HotEntry
 from newsmirror.render.labels import labels_for
@@ -53,6 +54,7 @@ def render_home(
     twins: Sequence[tuple[str, str]] = (),
     top: str = "",
     offline: Sequence[tuple[str, int]] = (),
+    fingerprint: str = "",
 ) -> str:
     """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``;
     ``twins`` links the home page in the other script; ``top`` leads from a copy's folder to the top of
@@ -100,5 +102,9 @@ def render_home(
             }
             for path, size in offline
         ],
+        deleted_link=link(layout.DELETED),
+        deleted_title=archive_words(mirror.language).deleted_title,
+        key_line=archive_words(mirror.language).key.format(fingerprint=fingerprint) if fingerprint else "",
+        SUMS=top + layout.SUMS,
         mirrors=mirror.mirrors,
     )

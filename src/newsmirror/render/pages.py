@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, sha1_hex
+from newsmirror.render.archive import archive_words, site_language
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.image_copies import images_fingerprint, localize_images
 from newsmirror.render.labels import labels_for
@@ -34,6 +35,9 @@ def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dic
         head.published.isoformat(),
         head.content_hash,
         images_fingerprint(images),
+        head.updated.isoformat() if head.updated else "",
+        head.deleted.isoformat() if head.deleted else "",
+        site_language(view.site),
     )
     return sha1_hex("\x1f".join(fields))
 
@@ -72,4 +76,6 @@ def render_page(
         qr_name=qr_src if qr else "",
         mirrors=mirror.mirrors,
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
+        words=archive_words(site_language(view.site)),
+        history_name=layout.history_link(key),
     )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from newsmirror.errors import StoreError
 from newsmirror.models import Article, ArticleKey, FeedState, RunRecord, RunSummary, utcnow
+from newsmirror.revisions import text_fingerprint
 from newsmirror.store.connection import (
     Connection,
     PostgresConnection,
@@ -39,8 +40,13 @@ _SCHEMA_LOCK = 0x6E6D0001
 RUN_LOCK = 0x6E6D0002
 
 _ARTICLE_COLUMNS = (
-    "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash"
+    "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash,"
+    " updated, deleted"
 )
+_HEAD_COLUMNS = "site, channel, id, url, title, author, published, fetched, content_hash, updated, deleted"
+# Checks in a row that find an article's page gone before it is marked deleted at the source:
+# one 404 may be a site's hiccup, two are a decision.
+GONE_CHECKS = 2
 
 
 # "No limit" for a LIMIT ? that both databases read (SQLite's -1 is an error in PostgreSQL, NULL in SQLite).
@@ -87,6 +93,26 @@ def _article(row: Any) -> Article:
         lead_image=row["lead_image"],
         content_hash=row["content_hash"],
         feed_hash=row["feed_hash"],
+        updated=_maybe_iso(row["updated"]),
+        deleted=_maybe_iso(row["deleted"]),
+    )
+
+
+def _maybe_iso(text: str | None) -> datetime | None:
+    return _parse_iso(text) if text else None
+
+
+def _head(r: sqlite3.Row) -> ArticleHead:
+    return ArticleHead(
+        ArticleKey(r["site"], r["channel"], r["id"]),
+        r["url"],
+        r["title"],
+        r["author"],
+        _parse_iso(r["published"]),
+        _parse_iso(r["fetched"]),
+        r["content_hash"],
+        _maybe_iso(r["updated"]),
+        _maybe_iso(r["deleted"]),
     )
 
 
@@ -143,6 +169,37 @@ class ArticleHead:
     published: datetime
     fetched: datetime
     content_hash: str
+    updated: datetime | None = None  # when its text last changed
+    deleted: datetime | None = None  # first seen gone at its source, once marked deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """An earlier version of an article, as it was fetched at ``fetched``."""
+
+    fetched: datetime
+    title: str
+    markdown: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """A stored article due to be fetched again, with the validators of its last answer."""
+
+    key: ArticleKey
+    url: str
+    title: str
+    etag: str
+    last_modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class GoneCheck:
+    """What a check that found an article's page gone concluded."""
+
+    checks: int  # checks in a row that found it gone
+    gone_since: datetime
+    deleted: bool  # marked deleted by this check
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,28 +361,55 @@ class Store:
         )
         return {row["id"]: (row["title"], row["feed_hash"]) for row in rows}
 
-    def save_article(self, article: Article) -> SaveResult:
-        """Insert or update one article in its own transaction."""
+    def save_article(self, article: Article, *, etag: str = "", last_modified: str = "") -> SaveResult:
+        """Insert or update one article in its own transaction.
+
+        When its text changed (more than boilerplate: see ``revisions``), the stored
+        version is kept as a revision and the article is marked updated. A change of
+        boilerplate alone keeps the stored text, so its page does not change either.
+        ``etag`` and ``last_modified`` are its page's validators, for the next recheck.
+        The article was just seen at its source: any count of checks that found it gone
+        starts again, and a deletion mark goes.
+        """
+        keys = (article.site, article.channel, article.id)
         with self._transaction() as db:
             row = db.execute(
-                "SELECT content_hash, feed_hash FROM articles WHERE site = ? AND channel = ? AND id = ?",
-                (article.site, article.channel, article.id),
+                "SELECT title, markdown, fetched, content_hash, feed_hash FROM articles"
+                " WHERE site = ? AND channel = ? AND id = ?",
+                keys,
             ).fetchone()
-            if row and row["content_hash"] == article.content_hash:
+            if row:
+                db.execute(
+                    "UPDATE articles SET checked = ?, page_etag = ?, page_last_modified = ?, gone_checks = 0,"
+                    " gone_since = NULL, deleted = NULL WHERE site = ? AND channel = ? AND id = ?",
+                    (_iso(article.fetched), etag, last_modified, *keys),
+                )
+            same = row and (
+                row["content_hash"] == article.content_hash
+                or text_fingerprint(row["title"], row["markdown"]) == text_fingerprint(article.title, article.markdown)
+            )
+            if row and same:
                 if row["feed_hash"] != article.feed_hash:
                     db.execute(
                         "UPDATE articles SET feed_hash = ? WHERE site = ? AND channel = ? AND id = ?",
-                        (article.feed_hash, article.site, article.channel, article.id),
+                        (article.feed_hash, *keys),
                     )
                 return "unchanged"
+            if row:
+                db.execute(
+                    "INSERT INTO revisions (site, channel, id, fetched, title, markdown) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (site, channel, id, fetched) DO UPDATE SET title = excluded.title,"
+                    " markdown = excluded.markdown",
+                    (*keys, row["fetched"], row["title"], row["markdown"]),
+                )
             # One upsert for new and updated articles. An update keeps the original
             # publication time: readers find the article where it was in the index.
             db.execute(
-                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
                 " ON CONFLICT (site, channel, id) DO UPDATE SET url = excluded.url, title = excluded.title,"
                 " author = excluded.author, fetched = excluded.fetched, markdown = excluded.markdown,"
                 " html = excluded.html, lead_image = excluded.lead_image, content_hash = excluded.content_hash,"
-                " feed_hash = excluded.feed_hash",
+                " feed_hash = excluded.feed_hash, updated = excluded.fetched",
                 (
                     article.site,
                     article.channel,
@@ -343,10 +427,89 @@ class Store:
                 ),
             )
             db.execute(
-                "DELETE FROM article_failures WHERE site = ? AND channel = ? AND id = ?",
-                (article.site, article.channel, article.id),
+                "UPDATE articles SET checked = fetched, page_etag = ?, page_last_modified = ?"
+                " WHERE site = ? AND channel = ? AND id = ?",
+                (etag, last_modified, *keys),
             )
+            db.execute("DELETE FROM article_failures WHERE site = ? AND channel = ? AND id = ?", keys)
             return "updated" if row else "new"
+
+    def revisions(self, key: ArticleKey) -> list[Revision]:
+        """An article's earlier versions, oldest first (the current one is the article itself)."""
+        rows = self._db.execute(
+            "SELECT fetched, title, markdown FROM revisions WHERE site = ? AND channel = ? AND id = ? ORDER BY fetched",
+            (key.site, key.channel, key.id),
+        )
+        return [Revision(_parse_iso(r["fetched"]), r["title"], r["markdown"]) for r in rows]
+
+    # -- rechecks and deletions at the source ---------------------------------------
+
+    def due_rechecks(self, published_since: datetime, checked_before: datetime, limit: int) -> list[Recheck]:
+        """Articles published since ``published_since`` (or found gone by the last check, whatever
+        their age: a deletion takes two checks in a row) and not checked since ``checked_before``,
+        the longest unchecked first, at most ``limit``. Deleted ones are checked too: one may come back."""
+        rows = self._db.execute(
+            "SELECT site, channel, id, url, title, page_etag, page_last_modified FROM articles"
+            " WHERE (published >= ? OR (gone_checks > 0 AND deleted IS NULL)) AND (checked IS NULL OR checked <= ?)"
+            " ORDER BY checked IS NOT NULL, checked, published DESC, site, channel, id LIMIT ?",
+            (_iso(published_since), _iso(checked_before), limit),
+        )
+        return [
+            Recheck(ArticleKey(r["site"], r["channel"], r["id"]), r["url"], r["title"], r["page_etag"],
+                    r["page_last_modified"])
+            for r in rows
+        ]  # fmt: skip
+
+    def record_check(
+        self, key: ArticleKey, when: datetime, *, present: bool = True, etag: str = "", last_modified: str = ""
+    ) -> None:
+        """The article's page was checked: it answered as before (e.g. 304), so it is there;
+        or (``present=False``) the check failed in a way that says nothing about a deletion.
+        ``etag``/``last_modified``: new validators of the page, for the next recheck."""
+        changes = ", gone_checks = 0, gone_since = NULL, deleted = NULL" if present else ""
+        args: tuple[str, ...] = ()
+        if etag or last_modified:
+            changes += ", page_etag = ?, page_last_modified = ?"
+            args = (etag, last_modified)
+        with self._transaction() as db:
+            db.execute(
+                f"UPDATE articles SET checked = ?{changes} WHERE site = ? AND channel = ? AND id = ?",
+                (_iso(when), *args, key.site, key.channel, key.id),
+            )
+
+    def record_gone_check(self, key: ArticleKey, when: datetime) -> GoneCheck | None:
+        """A check found the article's page gone (404, 410, or a redirect away from it). The
+        second such check in a row marks it deleted, as of the first. None: not stored."""
+        with self._transaction() as db:
+            args = (key.site, key.channel, key.id)
+            db.execute(
+                "UPDATE articles SET checked = ?, gone_checks = gone_checks + 1, gone_since = coalesce(gone_since, ?)"
+                " WHERE site = ? AND channel = ? AND id = ?",
+                (_iso(when), _iso(when), *args),
+            )
+            row = db.execute(
+                "SELECT gone_checks, gone_since, deleted FROM articles WHERE site = ? AND channel = ? AND id = ?", args
+            ).fetchone()
+            if row is None:
+                return None
+            marked = row["deleted"] is None and row["gone_checks"] >= GONE_CHECKS
+            if marked:
+                db.execute("UPDATE articles SET deleted = gone_since WHERE site = ? AND channel = ? AND id = ?", args)
+            return GoneCheck(row["gone_checks"], _parse_iso(row["gone_since"]), marked)
+
+    def deleted_heads(self, site: str | None = None, channel: str | None = None) -> list[ArticleHead]:
+        """Articles deleted at their source (of one channel, or all), newest deletion first."""
+        where, args = "deleted IS NOT NULL", []
+        if site is not None:
+            where, args = where + " AND site = ?", [*args, site]
+        if channel is not None:
+            where, args = where + " AND channel = ?", [*args, channel]
+        rows = self._db.execute(
+            f"SELECT {_HEAD_COLUMNS} FROM articles WHERE {where}"
+            " ORDER BY deleted DESC, published DESC, site, channel, id",
+            args,
+        )
+        return [_head(r) for r in rows]
 
     def record_gone(self, key: ArticleKey, feed_hash: str, error: str) -> int:
         """Count one more run in which an article's page was gone; returns the count.
@@ -612,22 +775,11 @@ class Store:
     def article_heads(self, site: str, channel: str, limit: int | None = None) -> list[ArticleHead]:
         """A channel's articles without their bodies, newest first (the order of ``articles``)."""
         rows = self._db.execute(
-            "SELECT site, channel, id, url, title, author, published, fetched, content_hash FROM articles"
+            f"SELECT {_HEAD_COLUMNS} FROM articles"
             " WHERE site = ? AND channel = ? ORDER BY published DESC, id DESC LIMIT ?",
             (site, channel, _limit(limit)),
         )
-        return [
-            ArticleHead(
-                ArticleKey(r["site"], r["channel"], r["id"]),
-                r["url"],
-                r["title"],
-                r["author"],
-                _parse_iso(r["published"]),
-                _parse_iso(r["fetched"]),
-                r["content_hash"],
-            )
-            for r in rows
-        ]
+        return [_head(r) for r in rows]
 
     def build_manifest(self, output: str) -> dict[str, BuiltFile]:
         """path → BuiltFile of what the last build wrote into the output tree ``output``."""

@@ -152,11 +152,45 @@ _SCHEDULE = (
     "CREATE INDEX IF NOT EXISTS feed_state_due ON feed_state (active, next_due)",
 )
 
+# The archive: earlier versions of an article whose text changed, when each article was last
+# checked at its source (and the validators for a conditional recheck), how many checks in a
+# row found it gone, and when it was marked deleted; and the SHA-256 of every file of an output
+# tree (for SHA256SUMS), so an unchanged file is not read again.
+_ARCHIVE = (
+    """CREATE TABLE revisions (
+    site TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    fetched TEXT NOT NULL,
+    title TEXT NOT NULL,
+    markdown TEXT NOT NULL,
+    PRIMARY KEY (site, channel, id, fetched)
+) WITHOUT ROWID""",
+    "ALTER TABLE articles ADD COLUMN updated TEXT",
+    "ALTER TABLE articles ADD COLUMN checked TEXT",
+    "ALTER TABLE articles ADD COLUMN page_etag TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE articles ADD COLUMN page_last_modified TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE articles ADD COLUMN gone_checks INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE articles ADD COLUMN gone_since TEXT",
+    "ALTER TABLE articles ADD COLUMN deleted TEXT",
+    "CREATE INDEX articles_deleted ON articles (deleted) WHERE deleted IS NOT NULL",
+    "CREATE INDEX articles_recheck ON articles (published, checked)",
+    """CREATE TABLE tree_hashes (
+    output TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (output, path)
+) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the schema of stores made before stores carried a version", _V1),
     Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
     Migration(3, "images: width and height of the shrunk copy", _IMAGE_SIZES),
     Migration(4, "feeds polled when due: each feed's next poll and lease", _SCHEDULE),
+    Migration(5, "revisions, rechecks, deletions at the source, file hashes for SHA256SUMS", _ARCHIVE),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,175 @@
+"""The archive end to end over real HTTP: edits kept as revisions, rechecks, deletions at the source."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from newsmirror.config import Config, load_config
+from newsmirror.demosite import DemoSite
+from newsmirror.models import ArticleKey, article_id
+from newsmirror.render import build
+from newsmirror.revisions import diff_markdown, text_fingerprint
+from newsmirror.store import Store
+from newsmirror.sync import sync
+
+CLIMATE = "1031311"  # 晨光新闻 world: a Chinese article the tests edit
+
+
+@pytest.fixture
+def demo():
+    with DemoSite(slow_delay=0.1) as site:
+        yield site
+
+
+def configure(tmp_path: Path, demo: DemoSite, **mirror: object) -> Config:
+    text = demo.config_toml(output=str(tmp_path / "mirror"), store=str(tmp_path / "store.db"))
+    # The sample articles are from March 2026: recheck them whatever today's date.
+    settings = {"recheck_days": 10000, "recheck_hours": 0, "recheck_share": 0.9, **mirror}
+    lines = "".join(
+        f"{key} = {str(value).lower() if isinstance(value, bool) else value}\n" for key, value in settings.items()
+    )
+    text = text.replace("[mirror]\n", "[mirror]\n" + lines, 1)
+    (tmp_path / "newsmirror.toml").write_text(text, "utf-8")
+    return load_config(tmp_path / "newsmirror.toml")
+
+
+def url_of(demo: DemoSite, key: str) -> str:
+    item = next(i for items in demo._items.values() for i in items if i.key == key)
+    return demo.base_url + item.path
+
+
+def key_of(demo: DemoSite, url: str) -> ArticleKey:
+    item = next(i for items in demo._items.values() for i in items if demo.base_url + i.path == url)
+    return ArticleKey(item.site, item.channel, article_id(url))
+
+
+def run(cfg: Config, store: Store, **filters: object):
+    return asyncio.run(sync(cfg, store, **filters))  # type: ignore[arg-type]
+
+
+def test_a_page_edited_twice_has_two_revisions_and_a_history_page(tmp_path: Path, demo: DemoSite) -> None:
+    cfg = configure(tmp_path, demo)
+    url = url_of(demo, CLIMATE)
+    key = key_of(demo, url)
+    with Store(cfg.store_path) as store:
+        run(cfg, store)
+        build(cfg, store)
+        page = (tmp_path / "mirror" / f"{key.path}.md").read_text("utf-8")
+        assert "修改记录" not in page and not (tmp_path / "mirror" / f"{key.path}.history.md").exists()
+
+        # Silent edits: the feed stays as it was, only a recheck of the page sees them.
+        demo.edit_article(url, "二十个沿海国家", "二十二个沿海国家")
+        assert run(cfg, store, sites=["cgw"], channels=["world"]).updated == 1
+        demo.edit_article(url, "最难谈成的部分", "最难谈妥的部分")
+        demo.clear_requests()
+        assert run(cfg, store, sites=["cgw"], channels=["world"]).updated == 1
+        # Its feed entry did not change: the recheck's conditional GET (not a fetch for the feed) found the new text.
+        path = url.removeprefix(demo.base_url)
+        assert [(r.status, r.conditional) for r in demo.requests if r.path == path] == [(200, True)]
+        # Only whitespace changes: not a revision.
+        demo.edit_article(url, "最难谈妥的部分。", "最难谈妥的部分。  \n  ")
+        assert run(cfg, store, sites=["cgw"], channels=["world"]).updated == 0
+
+        revisions = store.revisions(key)
+        assert len(revisions) == 2
+        assert "二十个沿海国家" in revisions[0].markdown and "二十二个" in revisions[1].markdown
+        current = store.article(key)
+        assert current is not None and "最难谈妥的部分" in current.markdown and current.updated
+
+        build(cfg, store)
+    page = (tmp_path / "mirror" / f"{key.path}.md").read_text("utf-8")
+    assert re.search(rf"本文更新于 \d{{4}}-\d\d-\d\d \d\d:\d\d UTC · \[修改记录\]\({CLIMATE}\.history\.md\)", page)
+    history = (tmp_path / "mirror" / f"{key.path}.history.md").read_text("utf-8")
+    assert history.count("的修改\n") == 2
+    # Per character in Chinese: the one added 二, the one changed 成 → 妥; nothing else of the sentence marked.
+    assert "二十**二**个沿海国家" in history
+    assert "最难谈~~成~~**妥**的部分" in history
+    assert history.index("~~成~~") < history.index("**二**")  # the newest change first
+
+
+def test_diffs_are_per_word_outside_cjk_and_boilerplate_is_not_a_revision() -> None:
+    old = "Crews on the island ferries stopped work on Monday.\n\nTalks resume on Friday.\n\n1,204 views"
+    new = "Crews on the island ferries stopped work on Tuesday.\n\nTalks resume on Friday.\n\n1,388 views"
+    assert diff_markdown("T", old, "T", new) == ["Crews on the island ferries stopped work on ~~Monday~~**Tuesday**."]
+    assert text_fingerprint("T", old.replace("1,204", "1,388")) == text_fingerprint("T", old)
+    assert text_fingerprint("T", "a  b\n\n\n阅读 12 次") == text_fingerprint("T", "a b\n\n阅读 40 次")
+    # A number in the text itself is the text: a changed count of victims is a revision.
+    assert text_fingerprint("T", "死亡人数升至10人，救援仍在继续。") != text_fingerprint(
+        "T", "死亡人数升至12人，救援仍在继续。"
+    )
+    # Punctuation next to a letter would stop GitHub seeing the marks: the change takes in a neighbour.
+    assert diff_markdown("标题", "", "标题（更新）", "") == ["标~~题~~**题（更新）**"]
+
+
+def test_deleted_at_the_source_after_two_checks_kept_and_listed(tmp_path: Path, demo: DemoSite) -> None:
+    cfg = configure(tmp_path, demo, keep_per_channel=1)
+    world = [i for i in demo._items["cgw"] if i.channel == "world" and not i.missing and not i.video]
+    gone_url = demo.base_url + world[-1].path  # the oldest: retention alone would drop it
+    moved_url = demo.base_url + next(i for i in demo._items["harbor"] if i.channel == "world").path
+    unlisted_url = demo.base_url + world[1].path
+    gone, moved = key_of(demo, gone_url), key_of(demo, moved_url)
+    with Store(cfg.store_path) as store:
+        run(cfg, store)
+        demo.delete_article(gone_url, "404")
+        demo.delete_article(moved_url, "home")  # the address now redirects to the site's home page
+        demo.unlist_article(unlisted_url)  # leaves the feed, the page stays: not a deletion
+        first = run(cfg, store)
+        assert first.deleted == 0  # one check that finds it gone is not enough
+        assert store.deleted_heads() == []
+        second = run(cfg, store)
+        assert second.deleted == 2
+        deleted = {h.key: h for h in store.deleted_heads()}
+        assert set(deleted) == {gone, moved}
+        build(cfg, store)
+
+    mirror = tmp_path / "mirror"
+    page = (mirror / f"{gone.path}.md").read_text("utf-8")  # kept although keep_per_channel = 1
+    day = f"{deleted[gone].deleted:%Y-%m-%d}"
+    assert f"> **原文已被删除** · 首次发现于 {day}，本站保留存档" in page
+    assert world[-1].title.split("（")[0][:8] in page  # its text stays
+    listing = (mirror / "indexes" / "deleted.md").read_text("utf-8")
+    assert f"../{gone.path}.md" in listing and f"../{moved.path}.md" in listing
+    assert f"../{key_of(demo, unlisted_url).path}.md" not in listing
+    home = (mirror / "README.md").read_text("utf-8")
+    assert "[原文已被删除的文章](indexes/deleted.md" in home
+
+
+def test_a_single_404_does_not_mark_and_an_article_that_comes_back_is_not_deleted(
+    tmp_path: Path, demo: DemoSite
+) -> None:
+    cfg = configure(tmp_path, demo)
+    url = url_of(demo, CLIMATE)
+    with Store(cfg.store_path) as store:
+        run(cfg, store, sites=["cgw"], channels=["world"])
+        demo.delete_article(url, "410")
+        run(cfg, store, sites=["cgw"], channels=["world"])
+        item = next(i for i in demo._items["cgw"] if i.key == CLIMATE)
+        item.deleted = ""  # back online: the count of checks in a row starts again
+        demo._render(demo._site("cgw"))
+        run(cfg, store, sites=["cgw"], channels=["world"])
+        demo.delete_article(url, "410")
+        run(cfg, store, sites=["cgw"], channels=["world"])
+        assert store.deleted_heads() == []
+
+
+def test_rechecks_take_at_most_their_share_of_a_run_and_use_conditional_get(tmp_path: Path, demo: DemoSite) -> None:
+    cfg = configure(tmp_path, demo, recheck_share=0.5)
+    pages = {i.path for items in demo._items.values() for i in items}
+    with Store(cfg.store_path) as store:
+        run(cfg, store)
+        demo.clear_requests()
+        summary = run(cfg, store)
+    served = demo.requests
+    # A recheck asks with the page's validators; the feeds answer 304, the missing article its 404.
+    rechecks = [r for r in served if r.path in pages and r.status != 404]
+    others = len(served) - len(rechecks)
+    assert summary.rechecked == len(rechecks) > 0
+    assert len(rechecks) <= others  # half of the run's requests at most
+    # Nothing changed: a 304 each, but for pages never fetched before (a site whose text comes from its feed).
+    assert [r for r in rechecks if r.status != 304 and not r.path.startswith("/qingsong/")] == []
+    assert any(r.conditional for r in rechecks)
+    assert summary.rechecked < sum(1 for items in demo._items.values() for i in items if i.listed)  # the rest wait
