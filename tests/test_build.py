@@ -302,6 +302,7 @@ def test_hostile_store_values_cannot_leave_the_output(tmp_path: Path, store: Sto
         "README.md",
         "feed.xml",
         "indexes/hot.md",
+        "indexes/deleted.md",
         "indexes/kzg-p1.md",
         "indexes/kzg-p9.md",
         "pages/kzg/p9/1029402.md",
@@ -401,8 +402,8 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
         store.save_article(article(1))
     first = CliRunner().invoke(app, ["build", "-c", str(toml)])
     again = CliRunner().invoke(app, ["build", "-c", str(toml)])
-    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 6 written, 0 removed, 0 unchanged" in first.output
-    assert again.exit_code == 0 and "0 written, 0 removed, 6 unchanged" in again.output
+    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 7 written, 0 removed, 0 unchanged" in first.output
+    assert again.exit_code == 0 and "0 written, 0 removed, 7 unchanged" in again.output
 
 
 def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:

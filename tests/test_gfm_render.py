@@ -94,7 +94,7 @@ name = "看中国"
 
     md = MarkdownIt("gfm-like", {"linkify": False})
     pages = sorted(config.output_dir.rglob("*.md"))
-    assert len(pages) == 6  # 2 articles, 2 index pages, hot, home
+    assert len(pages) == 7  # 2 articles, 2 index pages, hot, deleted, home
     for page in pages:
         tokens = walk(md.parse(page.read_text()))
         assert not [t for t in tokens if t.type in ("html_block", "html_inline")], f"{page}: raw HTML"

@@ -254,7 +254,8 @@ def print_summary(summary: RunSummary) -> None:
         "sync",
         f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
         f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
-        f"{summary.failed} failed{not_due}",
+        f"{summary.failed} failed{not_due}"
+        + (f"; rechecked {summary.rechecked}, {summary.deleted} deleted at the source" if summary.rechecked else ""),
     )
 
 

@@ -499,7 +499,7 @@ class Store:
 
     def deleted_heads(self, site: str | None = None, channel: str | None = None) -> list[ArticleHead]:
         """Articles deleted at their source (of one channel, or all), newest deletion first."""
-        where, args = "deleted IS NOT NULL", []
+        where, args = "deleted IS NOT NULL", list[str]()
         if site is not None:
             where, args = where + " AND site = ?", [*args, site]
         if channel is not None:
