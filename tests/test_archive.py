@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from newsmirror import layout
 from newsmirror.config import Config, load_config
 from newsmirror.demosite import DemoSite
 from newsmirror.models import ArticleKey, article_id
@@ -58,8 +59,8 @@ def test_a_page_edited_twice_has_two_revisions_and_a_history_page(tmp_path: Path
     with Store(cfg.store_path) as store:
         run(cfg, store)
         build(cfg, store)
-        page = (tmp_path / "mirror" / f"{key.path}.md").read_text("utf-8")
-        assert "修改记录" not in page and not (tmp_path / "mirror" / f"{key.path}.history.md").exists()
+        page = (tmp_path / "mirror" / layout.page_path(key)).read_text("utf-8")
+        assert "修改记录" not in page and not (tmp_path / "mirror" / layout.history_path(key)).exists()
 
         # Silent edits: the feed stays as it was, only a recheck of the page sees them.
         demo.edit_article(url, "二十个沿海国家", "二十二个沿海国家")
@@ -81,9 +82,9 @@ def test_a_page_edited_twice_has_two_revisions_and_a_history_page(tmp_path: Path
         assert current is not None and "最难谈妥的部分" in current.markdown and current.updated
 
         build(cfg, store)
-    page = (tmp_path / "mirror" / f"{key.path}.md").read_text("utf-8")
+    page = (tmp_path / "mirror" / layout.page_path(key)).read_text("utf-8")
     assert re.search(rf"本文更新于 \d{{4}}-\d\d-\d\d \d\d:\d\d UTC · \[修改记录\]\({CLIMATE}\.history\.md\)", page)
-    history = (tmp_path / "mirror" / f"{key.path}.history.md").read_text("utf-8")
+    history = (tmp_path / "mirror" / layout.history_path(key)).read_text("utf-8")
     assert history.count("的修改\n") == 2
     # Per character in Chinese: the one added 二, the one changed 成 → 妥; nothing else of the sentence marked.
     assert "二十**二**个沿海国家" in history
@@ -127,13 +128,13 @@ def test_deleted_at_the_source_after_two_checks_kept_and_listed(tmp_path: Path, 
         build(cfg, store)
 
     mirror = tmp_path / "mirror"
-    page = (mirror / f"{gone.path}.md").read_text("utf-8")  # kept although keep_per_channel = 1
+    page = (mirror / layout.page_path(gone)).read_text("utf-8")  # kept although keep_per_channel = 1
     day = f"{deleted[gone].deleted:%Y-%m-%d}"
     assert f"> **原文已被删除** · 首次发现于 {day}，本站保留存档" in page
     assert world[-1].title.split("（")[0][:8] in page  # its text stays
     listing = (mirror / "indexes" / "deleted.md").read_text("utf-8")
-    assert f"../{gone.path}.md" in listing and f"../{moved.path}.md" in listing
-    assert f"../{key_of(demo, unlisted_url).path}.md" not in listing
+    assert f"../{layout.page_path(gone)}" in listing and f"../{layout.page_path(moved)}" in listing
+    assert f"../{layout.page_path(key_of(demo, unlisted_url))}" not in listing
     home = (mirror / "README.md").read_text("utf-8")
     assert "[原文已被删除的文章](indexes/deleted.md" in home
 

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsmirror import layout
 from newsmirror.config import MirrorConfig, SiteConfig
 from newsmirror.models import Article, sha1_hex
 from newsmirror.render.channels import ChannelView
@@ -147,4 +148,6 @@ def deleted_entries(views: list[ChannelView]) -> list[DeletedEntry]:
 
 
 def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig, words: ArchiveWords) -> str:
-    return render_template("deleted.md.j2", entries=entries, words=words, mirrors=mirror.mirrors)
+    return render_template(
+        "deleted.md.j2", entries=entries, words=words, mirrors=mirror.mirrors, root=layout.root(layout.DELETED)
+    )
