@@ -34,6 +34,7 @@ def configure(tmp_path: Path, demo: DemoSite, **mirror: object) -> Config:
         f"{key} = {str(value).lower() if isinstance(value, bool) else value}\n" for key, value in settings.items()
     )
     text = text.replace("[mirror]\n", "[mirror]\n" + lines, 1)
+    text = text.replace('id = "harbor"\n', 'id = "harbor"\nlanguage = "en"\n', 1)  # its pages speak English
     (tmp_path / "newsmirror.toml").write_text(text, "utf-8")
     return load_config(tmp_path / "newsmirror.toml")
 
@@ -132,6 +133,8 @@ def test_deleted_at_the_source_after_two_checks_kept_and_listed(tmp_path: Path, 
     day = f"{deleted[gone].deleted:%Y-%m-%d}"
     assert f"> **原文已被删除** · 首次发现于 {day}，本站保留存档" in page
     assert world[-1].title.split("（")[0][:8] in page  # its text stays
+    moved_page = (mirror / layout.page_path(moved)).read_text("utf-8")
+    assert f"> **The original has been deleted** · first seen gone {deleted[moved].deleted:%Y-%m-%d}" in moved_page
     listing = (mirror / "indexes" / "deleted.md").read_text("utf-8")
     assert f"../{layout.page_path(gone)}" in listing and f"../{layout.page_path(moved)}" in listing
     assert f"../{layout.page_path(key_of(demo, unlisted_url))}" not in listing

@@ -14,6 +14,7 @@ from newsmirror import layout
 from newsmirror.config import MirrorConfig, SiteConfig
 from newsmirror.models import Article, sha1_hex
 from newsmirror.render.channels import ChannelView
+from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.revisions import diff_markdown
 from newsmirror.store import ArticleHead, Revision
@@ -102,8 +103,8 @@ def archive_words(language: str = "zh-Hans") -> ArchiveWords:
 
 
 def site_language(site: SiteConfig) -> str:
-    """The language a site's pages are written in (its ``language``, once sites have one)."""
-    return str(getattr(site, "language", None) or "zh-Hans")
+    """The language a site's pages are written in."""
+    return site.language
 
 
 def history_inputs(settings: str, head: ArticleHead, language: str) -> str:
@@ -112,7 +113,7 @@ def history_inputs(settings: str, head: ArticleHead, language: str) -> str:
     return sha1_hex("\x1f".join((settings, "history", head.title, head.content_hash, updated, language)))
 
 
-def render_history(article: Article, revisions: list[Revision], words: ArchiveWords) -> str:
+def render_history(article: Article, revisions: list[Revision], language: str) -> str:
     """Each version's time and what changed from the one before, oldest first."""
     versions = [*revisions, Revision(article.fetched, article.title, article.markdown)]
     changes = []
@@ -126,7 +127,8 @@ def render_history(article: Article, revisions: list[Revision], words: ArchiveWo
     return render_template(
         "history.md.j2",
         article=article,
-        words=words,
+        words=archive_words(language),
+        L=labels_for(language),
         first=versions[0].fetched,
         changes=list(reversed(changes)),  # the newest change first: what a reader came to see
         page=f"{article.id}.md",
@@ -147,7 +149,12 @@ def deleted_entries(views: list[ChannelView]) -> list[DeletedEntry]:
     return entries
 
 
-def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig, words: ArchiveWords) -> str:
+def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig) -> str:
     return render_template(
-        "deleted.md.j2", entries=entries, words=words, mirrors=mirror.mirrors, root=layout.root(layout.DELETED)
+        "deleted.md.j2",
+        entries=entries,
+        words=archive_words(mirror.language),
+        L=labels_for(mirror.language),
+        mirrors=mirror.mirrors,
+        root=layout.root(layout.DELETED),
     )
