@@ -183,6 +183,9 @@ class MirrorConfig(_Model):
     recheck_share: float = Field(0.5, gt=0, lt=1)
     # Articles deleted at their source stay in the mirror whatever keep_per_channel says.
     keep_deleted: bool = True
+    # The key that signs SHA256SUMS (made by 'newsmirror keygen'; its public key beside it, .pub).
+    # It must lie outside the output folder: it is private and never published.
+    signing_key: ConfigPath = Path("newsmirror-signing.key")
 
     @field_validator("bundle_since")
     @classmethod
@@ -365,6 +368,10 @@ class Config(_Model):
     def store_url(self) -> str | None:
         """The PostgreSQL store's URL, or None for the default SQLite file."""
         return self.mirror.store if is_postgres_url(self.mirror.store) else None
+
+    @property
+    def signing_key_path(self) -> Path:
+        return (self.root / self.mirror.signing_key).resolve()
 
     @property
     def store_path(self) -> Path:

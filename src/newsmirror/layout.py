@@ -14,6 +14,7 @@ This is the one module that knows the shape of the output tree::
     search.html, pagefind/…           the HTML site's search page and its Pagefind index (mirror.search)
     zh-hant/…, zh-hans/…              the same pages in the other script (mirror.variants), images shared
     offline/mirror.zim, offline/<site>-<channel>.epub   the latest offline copies (mirror.bundles)
+    SHA256SUMS, SHA256SUMS.sig, SHA256SUMS.pub   the manifest, its signature, the key
 
 Render writes there, publish commits it, preview serves it and the counter
 counts views of it: all of them ask here. Every path is relative to the top of
@@ -39,9 +40,16 @@ MANAGED_DIRS = (PAGES_DIR, INDEXES_DIR, IMAGES_DIR, SEARCH_DIR, OFFLINE_DIR, *VA
 HOME = "README.md"
 HTML_HOME = "index.html"
 FEED = "feed.xml"
-SEARCH_PAGE = "search.html"
+# What a reader checks a copy against: every published file's SHA-256 (sha256sum -c), its
+# detached signature (ssh-keygen -Y verify) and the public key it was made with.
+SUMS = "SHA256SUMS"
+SUMS_SIG = "SHA256SUMS.sig"
+SUMS_PUB = "SHA256SUMS.pub"
 # The files the build owns at the top of the tree.
-ROOT_FILES = (HOME, HTML_HOME, FEED, SEARCH_PAGE)
+SEARCH_PAGE = "search.html"
+ROOT_FILES = (HOME, HTML_HOME, FEED, SEARCH_PAGE, SUMS, SUMS_SIG, SUMS_PUB)
+# Never part of the manifest: git's own folder, the manifest and its signature themselves.
+NOT_IN_SUMS = (".git", SUMS, SUMS_SIG)
 HOT = f"{INDEXES_DIR}/hot.md"
 HEALTH = f"{INDEXES_DIR}/health.md"  # which sources are current (mirror.health_page)
 # Articles deleted at their source, newest deletion first.

@@ -14,6 +14,7 @@ from pathlib import Path
 from newsmirror.config import DEFAULT_CONFIG, Config, parse_config
 from newsmirror.demosite.server import DemoSite
 from newsmirror.publish import init_bare
+from newsmirror.signing import generate_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +43,6 @@ def prepare_demo(site: DemoSite, folder: Path) -> DemoMirror:
     if not config_path.exists() or config_path.read_text("utf-8") != text:
         config_path.write_text(text, "utf-8")
     init_bare(remote, config.mirror.branch)
+    if not config.signing_key_path.exists():  # the demo mirror is signed too, with its own key beside its config
+        generate_key(config.signing_key_path, "newsmirror demo")
     return DemoMirror(folder, config_path, config, remote)

@@ -37,6 +37,7 @@ class ArchiveWords:
     deleted_title: str
     deleted_intro: str
     none_deleted: str
+    key: str  # the signing key's short fingerprint, on every page
 
 
 _WORDS = {
@@ -54,6 +55,7 @@ _WORDS = {
         deleted_title="原文已被删除的文章",
         deleted_intro="下列文章在原网站上已被删除（或已无法访问），本站保留了存档。按发现删除的时间排列，最新的在前。",
         none_deleted="暂无。",
+        key="本镜像的签名密钥指纹：`{fingerprint}`，可与其他镜像核对",
     ),
     "zh-Hant": ArchiveWords(
         updated="本文更新於 {when}",
@@ -69,6 +71,7 @@ _WORDS = {
         deleted_title="原文已被刪除的文章",
         deleted_intro="下列文章在原網站上已被刪除（或已無法訪問），本站保留了存檔。按發現刪除的時間排列，最新的在前。",
         none_deleted="暫無。",
+        key="本鏡像的簽名密鑰指紋：`{fingerprint}`，可與其他鏡像核對",
     ),
     "en": ArchiveWords(
         updated="Updated {when}",
@@ -87,6 +90,7 @@ _WORDS = {
             "this mirror keeps its copy. Newest deletion first."
         ),
         none_deleted="None yet.",
+        key="This mirror's signing key: `{fingerprint}` — compare it across mirrors",
     ),
 }
 

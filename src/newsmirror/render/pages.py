@@ -51,6 +51,7 @@ def render_page(
     qr: bool = True,
     twins: Sequence[tuple[str, str]] = (),
     tree: str = "",
+    fingerprint: str = "",
 ) -> str:
     """The page's Markdown; ``qr=False`` leaves out the QR code image (offline copies do not carry them).
     ``tree`` is the folder of a copy in the other script (its share URL and QR code point there; images
@@ -78,4 +79,6 @@ def render_page(
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
         words=archive_words(site_language(view.site)),
         history_name=layout.history_link(key),
+        fingerprint=fingerprint,
+        sums_link=layout.root(layout.in_tree(tree, layout.page_path(key))) + layout.SUMS,
     )

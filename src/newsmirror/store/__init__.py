@@ -801,6 +801,24 @@ class Store:
                 [(output, path, f.inputs, f.size, f.mtime_ns, f.digest) for path, f in changed.items()],
             )
 
+    def tree_hashes(self, output: str) -> dict[str, tuple[int, int, str]]:
+        """path → (size, mtime_ns, SHA-256) of the files of an output tree as last hashed for SHA256SUMS."""
+        rows = self._db.execute("SELECT path, size, mtime_ns, sha256 FROM tree_hashes WHERE output = ?", (output,))
+        return {r["path"]: (r["size"], r["mtime_ns"], r["sha256"]) for r in rows}
+
+    def update_tree_hashes(self, output: str, changed: dict[str, tuple[int, int, str]], removed: Iterable[str]) -> None:
+        """Remember new file hashes and forget files that left the tree, in one transaction."""
+        with self._transaction() as db:
+            db.executemany(
+                "DELETE FROM tree_hashes WHERE output = ? AND path = ?", [(output, path) for path in removed]
+            )
+            db.executemany(
+                "INSERT INTO tree_hashes (output, path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (output, path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+                " sha256 = excluded.sha256",
+                [(output, path, *entry) for path, entry in changed.items()],
+            )
+
     # -- images -----------------------------------------------------------------
 
     def set_article_images(self, key: ArticleKey, urls: Iterable[str]) -> None:
