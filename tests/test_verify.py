@@ -189,5 +189,5 @@ def test_a_signing_key_inside_the_output_is_refused(tmp_path: Path) -> None:
     text = text.replace('store = "store.db"\n', 'store = "store.db"\nsigning_key = "out/key"\n')
     (tmp_path / "newsmirror.toml").write_text(text, "utf-8")
     result = runner.invoke(app, ["keygen", "-c", str(tmp_path / "newsmirror.toml")])
-    assert result.exit_code == 2 and "inside the output folder" in result.output
+    assert result.exit_code == 2 and "holds the signing key" in result.output and "every remote" in result.output
     assert not (cfg.output_dir / "key").exists()

@@ -60,6 +60,7 @@ def private_paths(config: Config) -> dict[str, Path]:
         "the store's write-ahead log": store.with_name(store.name + "-wal"),
         "the store's shared-memory file": store.with_name(store.name + "-shm"),
         "the run lock": lock_path(store),
+        "the signing key": config.signing_key_path,
     }
     if config.file is not None:
         paths["the config"] = config.file.resolve()
