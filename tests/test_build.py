@@ -205,7 +205,7 @@ def test_one_new_article_changes_only_what_lists_it(config: Config, store: Store
 
     changed = {p for p in after if before.get(p) != after[p]}
     new = article(2).key
-    assert changed == {page_path(new), qr_path(new), "indexes/kzg-p9.md", "README.md", "feed.xml"}
+    assert changed == {page_path(new), qr_path(new), "indexes/kzg-p9.md", "README.md", "feed.xml", "SHA256SUMS"}
     assert set(result.written) == changed and result.removed == []
 
 
@@ -301,6 +301,7 @@ def test_hostile_store_values_cannot_leave_the_output(tmp_path: Path, store: Sto
     assert files == {
         "README.md",
         "feed.xml",
+        "SHA256SUMS",
         "indexes/hot.md",
         "indexes/deleted.md",
         "indexes/kzg-p1.md",
@@ -402,8 +403,8 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
         store.save_article(article(1))
     first = CliRunner().invoke(app, ["build", "-c", str(toml)])
     again = CliRunner().invoke(app, ["build", "-c", str(toml)])
-    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 7 written, 0 removed, 0 unchanged" in first.output
-    assert again.exit_code == 0 and "0 written, 0 removed, 7 unchanged" in again.output
+    assert first.exit_code == 0 and f"built {tmp_path / 'out'}: 8 written, 0 removed, 0 unchanged" in first.output
+    assert again.exit_code == 0 and "0 written, 0 removed, 8 unchanged" in again.output
 
 
 def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:

@@ -138,6 +138,8 @@ def test_one_new_article_changes_only_its_page_and_the_lists(tmp_path: Path, dem
         f"{page}.png",
         "README.md",
         "feed.xml",
+        "SHA256SUMS",
+        "SHA256SUMS.sig",
         "indexes/harbor-science.md",
         "pages/harbor/science",
     }
