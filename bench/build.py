@@ -28,7 +28,7 @@ from pathlib import Path
 from newsmirror.bundle import bundle_files, offline_mirror
 from newsmirror.config import parse_config
 from newsmirror.models import Article
-from newsmirror.render import build
+from newsmirror.render import BuildResult, build
 from newsmirror.render.qr import qr_png
 from newsmirror.render.search import index_pages
 from newsmirror.render.variants import convert_markdown
@@ -211,7 +211,8 @@ def main() -> None:
             stage_end[stage] = time.perf_counter()
 
         build_start = time.perf_counter()
-        full = timed("full build", lambda: build(config, store, progress=progress))
+        results: dict[str, BuildResult] = {}
+        full = timed("full build", lambda: results.setdefault("full", build(config, store, progress=progress)))
         for stage, end in stage_end.items():
             print(f"  {stage:<10} done at {end - build_start:7.3f} s")
         sample = [f"{config.mirror.base_url}/pages/s0/c0/{i}.md" for i in range(300)]
@@ -224,7 +225,12 @@ def main() -> None:
             f"  one QR code takes {per_code * 1000:.2f} ms of one CPU: {args.n} codes need {per_code * args.n:.1f} "
             f"CPU-s, at least {per_code * args.n / cpus:.1f} s on {cpus} CPUs"
         )
-        noop = timed("no-change rebuild", lambda: build(config, store))
+        noop = timed("no-change rebuild", lambda: results.setdefault("noop", build(config, store)))
+        manifest = results["full"].manifest_seconds
+        print(
+            f"  SHA256SUMS (hash every file, sign): {manifest:.3f} s of the full build, "
+            f"{results['noop'].manifest_seconds:.3f} s of the no-change rebuild"
+        )
         store.save_article(article(args.n, start))
         one = timed("one-new rebuild", lambda: build(config, store))
         if args.offline:
@@ -241,6 +247,7 @@ def main() -> None:
     print(f"hugo_full_build_s: {hugo:.3f}")
     print(f"noop_rebuild_s: {noop:.3f}")
     print(f"one_new_rebuild_s: {one:.3f}")
+    print(f"manifest_s: {manifest:.3f}")
     if args.offline:
         for name, value in offline.items():
             print(f"{name}: {value:.3f}")
