@@ -179,3 +179,40 @@ def test_entries_without_a_link(tmp_path: Path, server: HTTPServer) -> None:
     assert [request.path for request, _ in server.log] == ["/fromfeed.xml", "/pages.xml"] or sorted(
         request.path for request, _ in server.log
     ) == ["/fromfeed.xml", "/pages.xml"]
+
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> [点我](javascript:alert(2)) <script>alert(3)</script>"
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "text", "json"])
+def test_extract_writes_a_hostile_title_safely_in_every_format(tmp_path: Path, fmt: str) -> None:
+    """`newsmirror extract` is as safe as the built mirror: the title stays text."""
+    import json
+
+    from markdown_it import MarkdownIt
+    from typer.testing import CliRunner
+
+    from newsmirror.cli import app
+
+    escaped = HOSTILE_TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    page = tmp_path / "page.html"
+    page.write_text(
+        f"<html><head><title>{escaped}</title></head><body><article><h1>{escaped}</h1>"
+        f"<p>{TEXT}</p><p>{TEXT}</p></article></body></html>",
+        "utf-8",
+    )
+    result = CliRunner().invoke(app, ["extract", str(page), "--url", "https://news.example/1.html", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    output = result.output
+    if fmt == "json":
+        data = json.loads(output)
+        assert "<img" in data["title"]  # the title is data, kept as the page says it
+        shown = MarkdownIt("commonmark").render(data["markdown"]) + data["html"]
+    elif fmt == "markdown":
+        assert output.startswith("# ") and "img" in output.splitlines()[0]
+        shown = MarkdownIt("commonmark").render(output)  # as GitHub or any Markdown viewer shows it
+    else:
+        shown = output
+    assert "<img" not in shown and "<script" not in shown, shown
+    assert not re.search(r"(?i)(?:href|src)\s*=\s*[\"']?\s*javascript:", shown), shown
+    assert TEXT[:20] in output

@@ -44,7 +44,11 @@ def render(article: Extracted, fmt: str) -> str:
         return article.html + "\n"
     if fmt == "text":
         return article.text + "\n"
-    heading = f"# {article.title}\n\n" if article.title else ""
+    # The title is the page's text, escaped exactly as the built mirror escapes it:
+    # a <title> of "<img src=x onerror=...>" must stay text in the Markdown too.
+    from newsmirror.render.templating import md
+
+    heading = f"# {md(article.title)}\n\n" if article.title else ""
     return heading + article.markdown
 
 
