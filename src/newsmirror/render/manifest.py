@@ -21,19 +21,21 @@ _CHUNK = 1 << 20
 
 
 def published_files(root: Path) -> dict[str, os.stat_result]:
-    """Relative path → stat of every regular file of the tree that a clone holds (no symlinks followed)."""
+    """Relative path → stat of every regular file of the tree that a clone holds (no symlinks followed).
+    One stat per file (scandir's), as a no-change build walks every file of the tree."""
     found: dict[str, os.stat_result] = {}
-    for folder, dirs, files in os.walk(root):
-        if folder == str(root):
-            dirs[:] = [d for d in dirs if d not in layout.NOT_IN_SUMS]
-        prefix = Path(folder).relative_to(root).as_posix()
-        for name in files:
-            rel = name if prefix == "." else f"{prefix}/{name}"
-            if rel in layout.NOT_IN_SUMS or name.startswith(layout.TEMP_MARK):
-                continue
-            stat = os.stat(os.path.join(folder, name), follow_symlinks=False)
-            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)):
-                found[rel] = stat
+    pending = [("", str(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if not prefix and entry.name in layout.NOT_IN_SUMS:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((rel + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(layout.TEMP_MARK):
+                    found[rel] = entry.stat(follow_symlinks=False)
     return found
 
 
