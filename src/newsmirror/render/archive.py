@@ -14,7 +14,7 @@ from newsmirror import layout
 from newsmirror.config import MirrorConfig, SiteConfig
 from newsmirror.models import Article, sha1_hex
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.labels import labels_for
+from newsmirror.render.labels import labels_for, language_key
 from newsmirror.render.templating import render_template
 from newsmirror.revisions import diff_markdown
 from newsmirror.store import ArticleHead, Revision
@@ -96,14 +96,8 @@ _WORDS = {
 
 
 def archive_words(language: str = "zh-Hans") -> ArchiveWords:
-    """The words for a BCP 47 language tag: its own, its script's, its language's, else simplified Chinese."""
-    tag = language.replace("_", "-")
-    if tag in _WORDS:
-        return _WORDS[tag]
-    lower = tag.lower()
-    if lower.startswith("zh") and any(part in lower for part in ("hant", "-tw", "-hk", "-mo")):
-        return _WORDS["zh-Hant"]
-    return _WORDS.get(lower.split("-")[0], _WORDS["zh-Hans"])
+    """The words for a language tag, resolved as the labels are (its own, its script's, else English)."""
+    return _WORDS[language_key(language)]
 
 
 def site_language(site: SiteConfig) -> str:

@@ -165,12 +165,17 @@ LABELS: dict[str, Labels] = {
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 
 
-def labels_for(language: str) -> Labels:
-    """The labels of a language tag: its own, its script's for Chinese, else English."""
+def language_key(language: str) -> str:
+    """Which table a language tag reads from: its own, its script's for Chinese, else English."""
     if language in LABELS:
-        return LABELS[language]
-    parts = language.lower().split("-")
+        return language
+    parts = language.replace("_", "-").lower().split("-")
     if parts[0] == "zh":
         traditional = "hant" in parts or bool(_TRADITIONAL_REGIONS & set(parts[1:]))
-        return LABELS["zh-Hant" if traditional else "zh-Hans"]
-    return LABELS["en"]
+        return "zh-Hant" if traditional else "zh-Hans"
+    return "en"
+
+
+def labels_for(language: str) -> Labels:
+    """The labels of a language tag: its own, its script's for Chinese, else English."""
+    return LABELS[language_key(language)]
