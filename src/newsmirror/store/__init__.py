@@ -116,10 +116,6 @@ def _head(r: sqlite3.Row) -> ArticleHead:
     )
 
 
-def _when(text: str | None) -> datetime | None:
-    return _parse_iso(text) if text else None
-
-
 def _feed_state(row: Any) -> FeedState:
     return FeedState(
         site=row["site"],
@@ -127,15 +123,15 @@ def _feed_state(row: Any) -> FeedState:
         url=row["url"],
         etag=row["etag"],
         last_modified=row["last_modified"],
-        checked_at=_when(row["checked_at"]),
+        checked_at=_maybe_iso(row["checked_at"]),
         ok=bool(row["ok"]),
         error=row["error"],
-        last_success=_when(row["last_success"]),
+        last_success=_maybe_iso(row["last_success"]),
         failures=row["failures"],
         last_error=row["last_error"],
-        last_error_at=_when(row["last_error_at"]),
-        next_due=_when(row["next_due"]),
-        failing_since=_when(row["failing_since"]),
+        last_error_at=_maybe_iso(row["last_error_at"]),
+        next_due=_maybe_iso(row["next_due"]),
+        failing_since=_maybe_iso(row["failing_since"]),
     )
 
 
