@@ -48,3 +48,21 @@ def test_json_log_lines_parse_and_name_what_they_are_about(tmp_path: Path) -> No
     # Plain stays the default: lines for people, none of them JSON.
     assert plain.stderr.splitlines() and not any(line.startswith("{") for line in plain.stderr.splitlines())
     assert any(line.startswith("error: feed ") for line in plain.stderr.splitlines())
+
+
+def test_a_library_warning_is_a_json_line_too() -> None:
+    # A library's warning (e.g. urllib3's DependencyWarning on import) must not break the JSON lines.
+    code = (
+        "import warnings, sys\n"
+        "from newsmirror.progress import Log\n"
+        "from rich.console import Console\n"
+        "log = Log(Console(file=sys.stderr), 'json')\n"
+        "log.take_python_warnings()\n"
+        "warnings.warn('PySocks is missing', DeprecationWarning, stacklevel=1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    (record,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert record["level"] == "warning" and record["event"] == "python"
+    assert record["message"].startswith("DeprecationWarning: PySocks is missing")

@@ -109,6 +109,7 @@ def main(
     if log_format not in LOG_FORMATS:
         raise typer.BadParameter(f"{log_format!r}: use plain or json", param_hint="--log-format")
     log.format = log_format  # type: ignore[assignment]
+    log.take_python_warnings()
     if debug:
         # sync, build and publish log the traceback of an unexpected error in one
         # feed, article, image or remote at DEBUG level, and go on.

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -61,6 +62,22 @@ class Log:
 
     def info(self, event: str, message: str, **fields: Any) -> None:
         self("info", event, message, **fields)
+
+    def take_python_warnings(self) -> None:
+        """Route Python's warnings (a library's DeprecationWarning, DependencyWarning…) through this
+        log, so that with ``--log-format json`` every line on stderr is still one JSON object."""
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            self.warning("python", f"{category.__name__}: {message} ({filename}:{lineno})")
+
+        warnings.showwarning = show
 
     def warning(self, event: str, message: str, **fields: Any) -> None:
         self("warning", event, message, **fields)
