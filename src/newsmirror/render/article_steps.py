@@ -1,0 +1,179 @@
+"""The build's article steps: deciding which pages and QR codes to draw, then images, pages, QR codes,
+history pages, and the weight of each page."""
+
+from __future__ import annotations
+
+from newsmirror import layout
+from newsmirror.layout import (
+    article_label,
+    html_path,
+    image_path,
+    in_tree,
+    page_path,
+    qr_path,
+    share_url,
+)
+from newsmirror.layout import url as url_of
+from newsmirror.models import Article, ArticleKey, sha1_hex
+from newsmirror.render.archive import history_inputs, render_history, site_language
+from newsmirror.render.build_run import BuildRun, Job, PageJob
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.pages import page_inputs, render_page, settings_fingerprint
+from newsmirror.render.qr import QrDrawer, qr_inputs
+from newsmirror.render.result import PageWeight
+from newsmirror.render.templating import code_fingerprint
+from newsmirror.render.variants import convert_markdown
+
+
+def plan_articles(
+    run: BuildRun, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]
+) -> tuple[list[PageJob], list[tuple[Job, str]]]:
+    """The pages and QR codes to draw (the copies' in the other script too): only those whose inputs
+    changed, or whose file did."""
+    langs = repr([v.lang for v in run.variants])  # which twins a page links
+    settings = sha1_hex(settings_fingerprint(run.config.mirror, code_fingerprint() + run.fingerprint) + langs)
+    pages: list[PageJob] = []
+    codes: list[tuple[Job, str]] = []
+    for view in views:
+        language = site_language(view.site)
+        for head in view.heads:
+            if head.updated:
+                history = Job(layout.history_path(head.key), history_inputs(settings, head, language))
+                run.wanted.add(history.path)
+                run.sources[history.path] = history.inputs
+                run.languages[history.path] = language
+                if run.current(history):
+                    run.result.unchanged += 1
+                else:
+                    run.histories.append((view, head.key, history))
+            page = Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
+            url = share_url(run.config.mirror.base_url, head.key)
+            qr = Job(qr_path(head.key), qr_inputs(url))
+            run.wanted.update((page.path, qr.path))
+            run.stamps[page.path] = page.inputs[:8]
+            run.sources[page.path] = page.inputs
+            run.languages[page.path] = view.site.language
+            if run.current(page):
+                run.result.unchanged += 1
+            else:
+                pages.append((view, head.key, page, None))
+            if run.current(qr):
+                run.result.unchanged += 1
+            else:
+                codes.append((qr, url))
+            for variant in run.variants:
+                # Its own inputs: an unchanged article's copy is not converted again.
+                copy = Job(
+                    in_tree(variant.folder, page.path), sha1_hex(page.inputs + variant.fingerprint(view.site.id))
+                )
+                copy_url = share_url(url_of(run.config.mirror.base_url, variant.folder), head.key)
+                copy_qr = Job(in_tree(variant.folder, qr.path), qr_inputs(copy_url))
+                run.wanted.update((copy.path, copy_qr.path))
+                run.stamps[copy.path] = copy.inputs[:8]
+                run.sources[copy.path] = copy.inputs
+                if run.current(copy):
+                    run.result.unchanged += 1
+                else:
+                    pages.append((view, head.key, copy, variant))
+                if run.current(copy_qr):
+                    run.result.unchanged += 1
+                else:
+                    codes.append((copy_qr, copy_url))
+    return pages, codes
+
+
+def write_images(run: BuildRun, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
+    """The image files the kept pages show; named by their content, so a name is its bytes."""
+    sources: dict[str, str] = {}  # image file → a URL to read its bytes by
+    for view in views:
+        for head in view.heads:
+            for url, name in images.get(head.key, {}).items():
+                sources.setdefault(image_path(name), url)
+    run.wanted.update(sources)
+    for done, (path, url) in enumerate(sorted(sources.items()), start=1):
+        job = Job(path, path)
+        if run.current(job):
+            run.result.unchanged += 1
+            continue
+        data = run.store.image_data(url)
+        if data is not None:  # None: forgotten since the list was read
+            run.put(job, data, f"image {url}")
+        run.report("images", done, len(sources))
+
+
+def write_articles(
+    run: BuildRun,
+    pages: list[PageJob],
+    codes: list[tuple[Job, str]],
+    images: dict[ArticleKey, dict[str, str]],
+) -> None:
+    """Article pages, rendered here while other processes draw the QR codes."""
+    with QrDrawer() as drawer:
+        drawer.start([url for _, url in codes])
+        article: Article | None = None
+        for done, (view, key, job, variant) in enumerate(pages, start=1):
+            if article is None or article.key != key:  # a page and its copies follow each other
+                article = run.store.article(key)
+            if article is not None:  # None: deleted since the heads were read
+                page = render_page(
+                    article,
+                    view,
+                    run.config.mirror,
+                    images.get(key, {}),
+                    twins=run.twins(page_path(key), variant),
+                    tree=variant.folder if variant else "",
+                    fingerprint=run.fingerprint,
+                )
+                if variant:
+                    page = convert_markdown(page, variant.conversion(view.site.id))
+                run.put(job, page.encode(), f"article {article_label(key)}")
+            if done % 100 == 0 or done == len(pages):
+                run.report("pages", done, len(pages))
+        drawn = 0
+
+        def qr_progress(count: int) -> None:
+            nonlocal drawn
+            drawn += count
+            run.report("qr codes", drawn, len(codes))
+
+        for (job, _url), png in zip(codes, drawer.results(qr_progress), strict=True):
+            run.put(job, png)
+
+
+def write_histories(run: BuildRun) -> None:
+    """The history page of every article whose text changed: its revisions, as diffs."""
+    for done, (view, key, job) in enumerate(run.histories, start=1):
+        article = run.store.article(key)
+        if article is not None:
+            page = render_history(article, run.store.revisions(key), site_language(view.site))
+            run.put(job, page.encode(), f"article {article_label(key)}")
+        if done % 100 == 0 or done == len(run.histories):
+            run.report("history pages", done, len(run.histories))
+
+
+def weigh_pages(run: BuildRun, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
+    """The largest article page and how many are over budget, from the sizes of the files written."""
+    sizes: dict[str, int] = {}
+
+    def size(path: str) -> int:
+        if path not in sizes:
+            stat = run.tree.stat(path)
+            sizes[path] = stat.st_size if stat else 0
+        return sizes[path]
+
+    budget = run.config.mirror.page_budget
+    html = run.config.mirror.html
+    for view in views:
+        for head in view.heads:
+            path = page_path(head.key)
+            shown = {image_path(name) for name in images.get(head.key, {}).values()}
+            weight = PageWeight(
+                path,
+                size(path),
+                size(html_path(path)) if html else 0,
+                sum(size(image) for image in shown) + size(qr_path(head.key)),
+            )
+            if weight.total > budget:
+                run.result.over_budget += 1
+            if run.result.largest is None or weight.total > run.result.largest.total:
+                run.result.largest = weight

@@ -1,0 +1,142 @@
+"""One build's state and bookkeeping: what it wants in the tree, what it wrote, its manifest, SHA256SUMS."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from newsmirror import layout
+from newsmirror.config import Config
+from newsmirror.layout import (
+    FEED,
+    HOME,
+    HOT,
+    in_tree,
+    link,
+)
+from newsmirror.models import ArticleKey
+from newsmirror.render.channels import ChannelView
+from newsmirror.render.files import OutputTree, UnsafePathError
+from newsmirror.render.manifest import TreeHashes, manifest_text
+from newsmirror.render.result import BuildResult, Progress
+from newsmirror.render.variants import Variant, variants
+from newsmirror.signing import SigningKey
+from newsmirror.store import BuiltFile, Store, StoreError
+
+# An article page to render: its channel, its key, the file, and the copy it belongs to (None: the mirror).
+PageJob = tuple["ChannelView", ArticleKey, "Job", "Variant | None"]
+
+
+@dataclass(slots=True)
+class Job:
+    """One managed file the build decided it must produce (and may find already current)."""
+
+    path: str
+    inputs: str
+
+
+class BuildRun:
+    """One build: what it wants in the tree, what it wrote, and its manifest."""
+
+    def __init__(
+        self, config: Config, store: Store, tree: OutputTree, progress: Progress | None, signer: SigningKey | None
+    ) -> None:
+        self.config = config
+        self.signer = signer
+        # Every page shows the key's short fingerprint, so readers can compare it across mirrors.
+        self.fingerprint = signer.public.short_fingerprint if signer else ""
+        self.histories: list[tuple[ChannelView, ArticleKey, Job]] = []  # history pages to write
+        self.store = store
+        self.tree = tree
+        self.report = progress or (lambda stage, done, total: None)
+        self.result = BuildResult()
+        self.manifest = store.build_manifest(str(tree.root))
+        self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
+        # every file the tree should hold
+        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS}
+        if signer:
+            self.wanted.update((layout.SUMS_SIG, layout.SUMS_PUB))
+        self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
+        self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
+        self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
+        self.variants = variants(config)  # the copies in the other script
+        self.offline: list[tuple[str, int]] = []  # offline/ bundles and their sizes, for the home page
+
+    def twins(self, path: str, variant: Variant | None = None) -> list[tuple[str, str]]:
+        """Links from ``path`` (of the mirror, or of ``variant``'s copy) to the same page in the other scripts."""
+        if variant is None:
+            return [(v.label, link(path, in_tree(v.folder, path))) for v in self.variants]
+        return [(variant.back_label, link(in_tree(variant.folder, path), path))]
+
+    def current(self, job: Job) -> bool:
+        """Is the file there, made from these inputs, and untouched since?"""
+        entry, stat = self.manifest.get(job.path), self.tree.stat(job.path)
+        if not (entry and stat and entry.inputs == job.inputs and entry.size == stat.st_size):
+            return False
+        if entry.mtime_ns == stat.st_mtime_ns:
+            return True
+        # A fresh checkout gives every file a new mtime: its bytes tell whether it is still ours.
+        if sha1_of(self.tree.read(job.path) or b"") != entry.digest:
+            return False
+        self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
+        return True
+
+    def put(self, job: Job, data: bytes, what: str = "") -> None:
+        """Write a file if its bytes changed; a failure is one error line naming ``what`` it is of."""
+        try:
+            written = self.tree.write(job.path, data)
+        except OSError as exc:
+            self.result.errors.append(f"{what + ': ' if what else ''}cannot write {job.path}: {exc}")
+            return
+        if written:
+            self.result.written.append(job.path)
+        else:
+            self.result.unchanged += 1
+        stat = self.tree.stat(job.path)
+        if stat:
+            self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, sha1_of(data))
+
+    def variant_of(self, path: str) -> Variant | None:
+        return next((v for v in self.variants if path.startswith(f"{v.folder}/")), None)
+
+    def write_sums(self) -> None:
+        """SHA256SUMS of every file of the tree, its signature and the key that makes it, last of all."""
+        try:
+            if self.signer:
+                self.write_root(layout.SUMS_PUB, self.signer.public.openssh().encode())
+            started = time.perf_counter()
+            text = manifest_text(TreeHashes(self.store, self.tree.root).compute())
+            self.result.manifest_seconds = time.perf_counter() - started
+            self.write_root(layout.SUMS, text.encode())
+            if self.signer:
+                self.write_root(layout.SUMS_SIG, self.signer.sign(text.encode()).encode())
+        except OSError as exc:
+            self.result.errors.append(f"cannot write {layout.SUMS}: {exc}")
+
+    def write_root(self, path: str, data: bytes) -> None:
+        if self.tree.write(path, data):
+            self.result.written.append(path)
+        else:
+            self.result.unchanged += 1
+
+    def remove_unwanted(self) -> None:
+        """Retention and removed channels: what the build once made and no longer wants goes."""
+        made_here = {path for path in self.manifest if "/" not in path}  # index.html: only if the build made it
+        for path in sorted((self.tree.existing() | made_here) - self.wanted):
+            try:
+                self.tree.remove(path)
+                self.result.removed.append(path)
+            except (OSError, UnsafePathError) as exc:
+                self.result.errors.append(f"cannot remove {path}: {exc}")
+
+    def save_manifest(self) -> None:
+        forgotten = [path for path in self.manifest if path not in self.wanted]
+        try:
+            self.store.update_build_manifest(str(self.tree.root), self.recorded, forgotten)
+        except StoreError as exc:  # e.g. a read-only store file: the next build compares bytes instead
+            self.result.errors.append(f"{exc} (the build manifest was not recorded)")
+
+
+def sha1_of(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
