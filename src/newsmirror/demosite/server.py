@@ -67,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = b""
         if status != 304:
             body = gzip.compress(resource.body, mtime=0) if use_gzip else resource.body
+        # Recorded before answering: a client that has its answer must find the request in the log.
+        site._record(ServedRequest(self.command, path, status, conditional))
         self.send_response(status)
         if status != 304:
             self.send_header("Content-Type", resource.content_type)
@@ -84,7 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body and body:
             self.wfile.write(body)
-        site._record(ServedRequest(self.command, path, status, conditional))
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.demo.log:
