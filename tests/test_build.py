@@ -12,7 +12,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from newsmirror.config import Config, parse_config
-from newsmirror.layout import page_path, qr_path
+from newsmirror.layout import HOME, html_path, page_path, qr_path
 from newsmirror.models import Article, ArticleKey
 from newsmirror.render import build
 from newsmirror.store import Store
@@ -450,3 +450,52 @@ def test_two_channels_with_the_same_index_name_are_reported(tmp_path: Path, stor
     ]
     assert (config.output_dir / "pages/a-b/c/1029401.md").exists()
     assert not (config.output_dir / "pages/a").exists()
+
+
+def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsmirror.render import article_steps, site_steps
+
+    config = make_config(tmp_path, "html = true")
+    for n in range(3):
+        store.save_article(article(n))
+    assert build(config, store).ok
+    out = config.output_dir
+    broken = article(1)
+    page, html = out / page_path(broken.key), out / page_path(broken.key).replace(".md", ".html")
+    before = (page.read_bytes(), html.read_bytes())
+
+    real_page, real_html = article_steps.render_page, site_steps.to_html
+
+    def render_page(stored: Article, *args: object, **kwargs: object) -> str:
+        if stored.key == broken.key:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_page(stored, *args, **kwargs)  # type: ignore[arg-type]
+
+    def to_html(markdown: str, path: str, *args: object, **kwargs: object) -> str:
+        if path == HOME:
+            raise ValueError("bad table")
+        return real_html(markdown, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(article_steps, "render_page", render_page)
+    monkeypatch.setattr(site_steps, "to_html", to_html)
+    for n in range(3):  # every page changes; one of them cannot be rendered
+        store.save_article(article(n, title=f"新标题 {n}"))
+    store.save_article(article(3))
+    result = build(config, store)
+
+    assert len(result.errors) == 2, result.errors
+    assert result.errors[0].startswith(f"article kzg/p9/{broken.id}: cannot render {page_path(broken.key)}: ")
+    assert "RecursionError" in result.errors[0] and "the next build tries again" in result.errors[0]
+    assert result.errors[1].startswith(f"cannot make {html_path(HOME)} from {HOME}: ")
+    assert page.read_bytes() == before[0] and html.read_bytes() == before[1]  # readers keep the last good page
+    assert "新标题 2" in (out / page_path(article(2).key)).read_text()
+    assert (out / page_path(article(3).key)).exists()
+
+    monkeypatch.setattr(article_steps, "render_page", real_page)
+    monkeypatch.setattr(site_steps, "to_html", real_html)
+    again = build(config, store)
+    assert again.ok, again.errors
+    assert "新标题 1" in page.read_text() and page_path(broken.key) in again.written
+    assert html_path(HOME) in again.written

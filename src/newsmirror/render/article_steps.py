@@ -3,7 +3,10 @@ history pages, and the weight of each page."""
 
 from __future__ import annotations
 
+import logging
+
 from newsmirror import layout
+from newsmirror.errors import unexpected
 from newsmirror.layout import (
     article_label,
     html_path,
@@ -23,6 +26,8 @@ from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.result import PageWeight
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import convert_markdown
+
+log = logging.getLogger(__name__)
 
 
 def plan_articles(
@@ -115,18 +120,26 @@ def write_articles(
             if article is None or article.key != key:  # a page and its copies follow each other
                 article = run.store.article(key)
             if article is not None:  # None: deleted since the heads were read
-                page = render_page(
-                    article,
-                    view,
-                    run.config.mirror,
-                    images.get(key, {}),
-                    twins=run.twins(page_path(key), variant),
-                    tree=variant.folder if variant else "",
-                    fingerprint=run.fingerprint,
-                )
-                if variant:
-                    page = convert_markdown(page, variant.conversion(view.site.id))
-                run.put(job, page.encode(), f"article {article_label(key)}")
+                try:
+                    page = render_page(
+                        article,
+                        view,
+                        run.config.mirror,
+                        images.get(key, {}),
+                        twins=run.twins(page_path(key), variant),
+                        tree=variant.folder if variant else "",
+                        fingerprint=run.fingerprint,
+                    )
+                    if variant:
+                        page = convert_markdown(page, variant.conversion(view.site.id))
+                except Exception as exc:  # a bug meeting one stored article costs that page, not the build
+                    log.debug("article %s", article_label(key), exc_info=exc)
+                    run.result.errors.append(
+                        f"article {article_label(key)}: cannot render {job.path}: {unexpected(exc)}; "
+                        "its previous page is kept and the next build tries again"
+                    )
+                else:
+                    run.put(job, page.encode(), f"article {article_label(key)}")
             if done % 100 == 0 or done == len(pages):
                 run.report("pages", done, len(pages))
         drawn = 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from newsmirror.errors import unexpected
 from newsmirror.layout import (
     HOME,
     PAGES_DIR,
@@ -17,6 +20,8 @@ from newsmirror.render.html_site import to_html
 from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, convert_text
+
+log = logging.getLogger(__name__)
 
 
 def write_html(run: BuildRun, lists: dict[str, str]) -> None:
@@ -38,17 +43,25 @@ def write_html(run: BuildRun, lists: dict[str, str]) -> None:
         markdown = lists.get(path) or (run.tree.read(path) or b"").decode()
         if markdown:  # empty: its Markdown could not be written, an error is already reported
             home = in_tree(variant.folder, HOME) if variant else HOME
-            html = to_html(
-                markdown,
-                path,
-                mirror.title,
-                lang=language,
-                sizes=sizes,
-                asset_base_url=mirror.asset_base_url,
-                site_url=mirror.site_url,
-                search=SEARCH_PAGE if mirror.search and path == home else None,
-            )
-            run.put(job, html.encode())
+            try:
+                html = to_html(
+                    markdown,
+                    path,
+                    mirror.title,
+                    lang=language,
+                    sizes=sizes,
+                    asset_base_url=mirror.asset_base_url,
+                    site_url=mirror.site_url,
+                    search=SEARCH_PAGE if mirror.search and path == home else None,
+                )
+            except Exception as exc:  # a bug meeting one page costs its HTML twin, not the build
+                log.debug("html %s", path, exc_info=exc)
+                run.result.errors.append(
+                    f"cannot make {job.path} from {path}: {unexpected(exc)}; "
+                    "its previous HTML is kept and the next build tries again"
+                )
+            else:
+                run.put(job, html.encode())
 
 
 def write_search(run: BuildRun, views: list[ChannelView]) -> None:
