@@ -87,6 +87,7 @@ def test_status_shows_a_failing_a_stale_and_a_shrinking_feed(tmp_path: Path) -> 
     assert "5 h ago" in rows["kzg/failing"] and "1 h ago: feed kzg/failing: HTTP 501" in rows["kzg/failing"]
     assert "3 d ago" in rows["kzg/stale"]
     assert "bodies shrank" in rows["kzg/shrunk"] and "10 min ago" in rows["kzg/ok"]
+    assert healthy["next_due"] is None and " due " in rows["kzg/ok"]  # never scheduled: due now
 
 
 def test_fail_on_stale_exits_non_zero_naming_the_stale_feeds(tmp_path: Path) -> None:
@@ -137,6 +138,12 @@ def test_sync_records_health_and_the_run_log_reads_back(tmp_path: Path) -> None:
     assert broken[0]["last_error"].startswith(f"feed {broken[0]['site']}/{broken[0]['channel']}")
     # The second sync was answered 304 by the good feeds: a success all the same.
     assert all(f["last_success"] and f["last_success"] == f["last_check"] for f in feeds if not f["failures"])
+    # The scheduler's next-due time shows, later than the check; the failing feed backs off.
+    assert all(f["next_due"] > f["last_check"] for f in feeds)
+    table = CliRunner().invoke(app, ["status", "--config", str(config)], env={"COLUMNS": "250"})
+    label = f"{broken[0]['site']}/{broken[0]['channel']} "
+    row = next(line for line in table.stdout.splitlines() if line.startswith(label))
+    assert " in " in row and " due " not in row, row
 
     log = CliRunner().invoke(app, ["log", "--config", str(config), "--last", "1"])
     assert log.exit_code == 0

@@ -3,7 +3,7 @@
 
 Per configured feed: when it last succeeded (a 304 counts), how many checks in
 a row failed since, its last error, how many items a day it brought over the
-last 7 days, how many articles are stored, and warnings about what extraction
+last 7 days, how many articles are stored, when it is polled next, and warnings about what extraction
 has been returning lately — empty bodies, very short ones, bodies that are
 mostly links, or bodies that suddenly shrank (usually a site redesign that the
 site's `content` rule or the generic extractor no longer fits).
@@ -93,6 +93,7 @@ class FeedHealth:
     last_error_at: datetime | None
     items_per_day: float  # over the last RATE_DAYS days
     stored: int
+    next_due: datetime | None = None  # when the scheduler polls it next (None: due now)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -138,6 +139,7 @@ def feed_health(config: Config, store: Store, now: datetime) -> list[FeedHealth]
                     last_error_at=state.last_error_at if state else None,
                     items_per_day=round(recent_items / RATE_DAYS, 1),
                     stored=len(heads),
+                    next_due=state.next_due if state else None,
                     warnings=body_warnings([measure_body(a.markdown) for a in newest]),
                 )
             )
@@ -177,6 +179,13 @@ def age(moment: datetime | None, now: datetime) -> str:
     return f"{seconds // 86400} d"
 
 
+def due_in(moment: datetime | None, now: datetime) -> str:
+    """'due' or 'in 25 min': when the scheduler polls a feed next."""
+    if moment is None or moment <= now:
+        return "due"
+    return f"in {age(now, moment)}"
+
+
 def status_table(health: list[FeedHealth], now: datetime) -> Table:
     """The table `newsmirror status` prints: one row per feed."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -187,6 +196,7 @@ def status_table(health: list[FeedHealth], now: datetime) -> Table:
         ("last error", "left"),
         ("items/day", "right"),
         ("stored", "right"),
+        ("next check", "right"),
         ("warnings", "left"),
     ]:
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -200,6 +210,7 @@ def status_table(health: list[FeedHealth], now: datetime) -> Table:
             Text(error),
             Text(f"{feed.items_per_day:g}"),
             Text(f"{feed.stored:,}"),
+            Text(due_in(feed.next_due, now)),
             Text("; ".join(feed.warnings), style="yellow"),
         )
     return table
