@@ -17,6 +17,7 @@ from PIL import ExifTags, Image, ImageDraw
 
 from newsmirror.config import Config, parse_config
 from newsmirror.demosite import DemoSite
+from newsmirror.demosite.photos import draw_screenshot
 from newsmirror.image_shrink import ImageError, shrink_image
 from newsmirror.layout import html_path, page_path
 from newsmirror.models import ArticleKey, article_id
@@ -200,6 +201,20 @@ def test_budget_is_kept_by_quality_then_by_size() -> None:
         assert len(shrunk.data) <= budget and shrunk.width <= 1080 and opened(shrunk.data).format == "JPEG"
     small = shrink_image("u", data, max_width=1080, budget=12 * 1024)
     assert len(small.data) <= 12 * 1024 and small.width < 1080  # made smaller once quality alone cannot
+
+
+def test_the_budget_is_used_not_wasted() -> None:
+    """The quality is the highest that fits, and a picture that does not fit even at the lowest is made
+    only as much smaller as it must be: what is stored is close to the budget, under it."""
+    data = photo(3000, 2000)
+    for budget in (20 * 1024, 30 * 1024):  # at 1080 px wide this photo is 41 KB at the top quality
+        shrunk = shrink_image("u", data, max_width=1080, budget=budget)
+        assert shrunk.width == 1080 and 0.75 * budget <= len(shrunk.data) <= budget
+    small = shrink_image("u", data, max_width=1080, budget=10 * 1024)
+    assert small.width < 1080 and 0.75 * 10 * 1024 <= len(small.data) <= 10 * 1024
+    # A phone screenshot with a photo in it: no palette PNG fits, so a JPEG, smaller by what it takes.
+    screenshot = shrink_image("u", draw_screenshot(7, 1440, 2560), max_width=1080, budget=BUDGET)
+    assert screenshot.ext == "jpg" and 0.85 * BUDGET <= len(screenshot.data) <= BUDGET and screenshot.width > 900
 
 
 def test_graphics_stay_png_and_photos_saved_as_png_become_jpeg() -> None:

@@ -3,8 +3,9 @@
 Readers behind a firewall cannot reach the news sites' image hosts, so the
 build copies each image into the mirror (``images = "copy"``). Sync fetches
 them here, through the run's one HttpClient (per-host limits, retries, a size
-cap of ``mirror.image_max_bytes``), shrinks each in a worker thread
-(``image_shrink``: at most ``mirror.image_max_width`` pixels wide and
+cap of ``mirror.image_max_bytes``), shrinks them in worker threads, several at
+once (Pillow lets go of the GIL while it decodes, scales and encodes, so every
+core is used; ``image_shrink``: at most ``mirror.image_max_width`` pixels wide and
 ``mirror.image_budget`` bytes, no metadata) and stores only the shrunk copy
 with its width and height. What is stored is checked by its first bytes, not by
 what the server says it is: PNG, JPEG, GIF and WebP only — never SVG (it can
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 
 from newsmirror.errors import unexpected
 from newsmirror.http import FetchError, HttpClient
-from newsmirror.image_shrink import ImageError, shrink_image
+from newsmirror.image_shrink import ImageError, ShrunkImage, shrink_image
 from newsmirror.models import IMAGE_LINK
 from newsmirror.store import Store
 
@@ -63,7 +65,10 @@ class ImageFetcher:
         self.attempts = attempts
         self._shrink = partial(shrink_image, max_width=max_width, budget=budget)
         self._tried: dict[str, asyncio.Task[bool]] = {}
-        self.shrunk = 0
+        self.shrunk = 0  # images shrunk and stored by this sync
+        self.shrink_seconds = 0.0  # the time at least one image was being shrunk: shrunk / this is the rate
+        self._shrinking = 0
+        self._busy_since = 0.0
 
     async def fetch(self, label: str, urls: Iterable[str]) -> None:
         """Fetch those of ``urls`` (the images of article ``label``) not stored nor given up on yet, concurrently."""
@@ -78,11 +83,7 @@ class ImageFetcher:
     async def _fetch_one(self, label: str, url: str) -> bool:
         try:
             response = await self.http.get(url, max_bytes=self.max_bytes)
-            loop = asyncio.get_running_loop()
-            # Pillow lets go of the GIL while it decodes, scales and encodes: threads use every core.
-            shrunk = await loop.run_in_executor(
-                None, partial(self._shrink, url, response.content, content_type=response.content_type)
-            )
+            shrunk = await self._shrunk(url, response.content, response.content_type)
         except (FetchError, ImageError) as exc:
             tries = self.store.image_failed(url, str(exc))
             more = "; not tried again" if tries >= self.attempts else f"; tried {tries} of {self.attempts} times"
@@ -97,6 +98,20 @@ class ImageFetcher:
         self.shrunk += 1
         return True
 
+    async def _shrunk(self, url: str, data: bytes, content_type: str = "") -> ShrunkImage:
+        """``data`` shrunk in a worker thread: Pillow lets go of the GIL while it decodes, scales and
+        encodes, so the images in flight are shrunk on every core at once."""
+        if not self._shrinking:
+            self._busy_since = time.perf_counter()
+        self._shrinking += 1
+        try:
+            work = partial(self._shrink, url, data, content_type=content_type)
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        finally:
+            self._shrinking -= 1
+            if not self._shrinking:
+                self.shrink_seconds += time.perf_counter() - self._busy_since
+
     async def shrink_stored(self) -> None:
         """Shrink the images a release that kept them as they came stored: from the store, no download."""
         urls = self.store.unshrunk_images()
@@ -108,7 +123,7 @@ class ImageFetcher:
                 if data is None:
                     return
                 try:
-                    shrunk = await asyncio.get_running_loop().run_in_executor(None, self._shrink, url, data)
+                    shrunk = await self._shrunk(url, data)
                 except ImageError as exc:
                     self.warn(f"stored image {exc}; its copy is kept as it is")
                     return

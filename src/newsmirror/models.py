@@ -94,6 +94,8 @@ class RunSummary:
     feeds_not_due: int = 0
     rechecked: int = 0  # stored articles fetched again to catch edits and deletions
     deleted: int = 0  # articles marked deleted at their source by this run
+    images: int = 0  # images shrunk and stored
+    shrink_seconds: float = 0.0  # the time at least one of them was being shrunk
     errors: list[str] = field(default_factory=list)
     # One line per feed that has failed every poll for over a day.
     failing: list[str] = field(default_factory=list)

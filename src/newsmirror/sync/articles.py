@@ -151,3 +151,4 @@ class ArticlePipeline(SyncBase):
         todo = [(url, key) for url, key in retry if (key.site, key.channel) in channels]
         await together(self.images.fetch(article_label(k), [url]) for url, k in todo)
         await self.images.shrink_stored()
+        self.summary.images, self.summary.shrink_seconds = self.images.shrunk, round(self.images.shrink_seconds, 3)
