@@ -117,8 +117,8 @@ def test_body_warnings_empty_short_and_mostly_links() -> None:
     assert measure_body("正文**加粗**。\n\n![图](https://x/y.png)") == BodyMeasure(5, 0)
     assert measure_body("[相关链接](https://x/1) 正文") == BodyMeasure(6, 4)
     empty, short, links = BodyMeasure(0, 0), BodyMeasure(50, 0), BodyMeasure(400, 300)
-    assert body_warnings([empty] + [BodyMeasure(1500, 0)] * 9) == ["1 of the last 10 bodies empty"]
-    assert body_warnings([short] * 3 + [links] * 3) == [
+    assert list(map(str, body_warnings([empty] + [BodyMeasure(1500, 0)] * 9))) == ["1 of the last 10 bodies empty"]
+    assert list(map(str, body_warnings([short] * 3 + [links] * 3))) == [
         "3 of the last 6 bodies very short (under 200 characters)",
         "3 of the last 6 bodies mostly links",
     ]
@@ -182,7 +182,9 @@ def test_health_page_shows_which_sources_are_current_and_only_changes_with_them(
         rows = {line.split(" | ")[0]: line for line in page.splitlines() if line.startswith("| 看中国")}
         assert "读取失败，上次成功" in rows["| 看中国 · failing"] and "HTTP 50" not in page  # no error text published
         assert " 正常 | 2.0 | 14 |" in rows["| 看中国 · ok"]
-        assert "bodies shrank" in rows["| 看中国 · shrunk"]
+        # Its words are the mirror's, like the rest of the page: none of status's English.
+        assert "正文变短：最近 5 篇的长度中位数为 300 字，此前 15 篇为 1500 字" in rows["| 看中国 · shrunk"]
+        assert "bodies" not in page and "characters" not in page
         # Another check of every feed (a 304 each) changes nothing on the page: no commit for it.
         for cid in ("ok", "stale", "shrunk"):
             store.save_feed_state(state(cid, True, timedelta(0)))
@@ -190,3 +192,23 @@ def test_health_page_shows_which_sources_are_current_and_only_changes_with_them(
         store.save_feed_state(state("failing", True, timedelta(0)))  # it recovered
         assert "indexes/health.md" in build(config, store).written
         assert "读取失败" not in (config.output_dir / "indexes/health.md").read_text()
+
+
+def test_health_page_speaks_the_mirrors_language(tmp_path: Path) -> None:
+    from newsmirror.config import load_config
+    from newsmirror.render import build
+
+    config_path = make_store(tmp_path)
+    text = config_path.read_text().replace(
+        'store = "store.db"', 'store = "store.db"\nhealth_page = true\nlanguage = "en"'
+    )
+    config_path.write_text(text)
+    config = load_config(config_path)
+    with Store(config.store_path) as store:
+        assert build(config, store).ok
+    page = (config.output_dir / "indexes/health.md").read_text()
+    rows = {line.split(" | ")[0]: line for line in page.splitlines() if line.startswith("| 看中国")}
+    assert page.startswith("# Source status") and "| Source | State | Per day | Stored | Warnings |" in page
+    assert " current | 2.0 | 14 |" in rows["| 看中国 · ok"] and "failing; last success" in rows["| 看中国 · failing"]
+    assert "bodies shrank: the last 5 have a median of 300 characters, the 15 before 1,500" in rows["| 看中国 · shrunk"]
+    assert not [word for word in ("来源", "正常", "正文", "每日", "读取", "首页") if word in page]

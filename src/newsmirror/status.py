@@ -15,7 +15,7 @@ import re
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from rich import box
 from rich.table import Table
@@ -57,27 +57,48 @@ def measure_body(markdown: str) -> BodyMeasure:
     return BodyMeasure(len(_MARKUP.sub("", text)), len(_MARKUP.sub("", link_text)))
 
 
-def body_warnings(bodies: list[BodyMeasure]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class BodyWarning:
+    """One thing wrong with a channel's newest bodies, as numbers: `status` words it in English
+    (``str()``), the health page in the mirror's language (its labels)."""
+
+    kind: Literal["empty", "short", "links", "shrank"]
+    count: int  # the bodies that show it (shrank: the newest, whose median fell)
+    of: int  # the bodies looked at (shrank: those before them)
+    median: int = 0  # shrank: the newest bodies' median length in characters
+    before: int = 0  # shrank: that of the bodies before them
+
+    def __str__(self) -> str:
+        if self.kind == "empty":
+            return f"{self.count} of the last {counted(self.of, 'body', 'bodies')} empty"
+        if self.kind == "short":
+            return f"{self.count} of the last {self.of} bodies very short (under {SHORT_BODY} characters)"
+        if self.kind == "links":
+            return f"{self.count} of the last {self.of} bodies mostly links"
+        return (
+            f"bodies shrank: the last {self.count} have a median of {self.median:,} characters, "
+            f"the {self.of} before {self.before:,} (a site redesign? try the page with 'newsmirror extract')"
+        )
+
+
+def body_warnings(bodies: list[BodyMeasure]) -> list[BodyWarning]:
     """Warnings about a channel's newest bodies, newest first in ``bodies``."""
     recent = bodies[:RECENT]
     warnings = []
     empty = sum(1 for b in recent if b.chars == 0)
     if empty:
-        warnings.append(f"{empty} of the last {counted(len(recent), 'body', 'bodies')} empty")
+        warnings.append(BodyWarning("empty", empty, len(recent)))
     short = sum(1 for b in recent if 0 < b.chars < SHORT_BODY)
     if short >= PATTERN:
-        warnings.append(f"{short} of the last {len(recent)} bodies very short (under {SHORT_BODY} characters)")
+        warnings.append(BodyWarning("short", short, len(recent)))
     links = sum(1 for b in recent if b.chars and b.link_chars / b.chars > MOSTLY_LINKS)
     if links >= PATTERN:
-        warnings.append(f"{links} of the last {len(recent)} bodies mostly links")
+        warnings.append(BodyWarning("links", links, len(recent)))
     newest, before = bodies[:SHRINK_NEWEST], bodies[SHRINK_NEWEST : SHRINK_NEWEST + SHRINK_BEFORE]
     if len(newest) == SHRINK_NEWEST and len(before) >= SHRINK_NEWEST:
         now, then = statistics.median(b.chars for b in newest), statistics.median(b.chars for b in before)
         if then and now < SHRINK_RATIO * then:
-            warnings.append(
-                f"bodies shrank: the last {SHRINK_NEWEST} have a median of {now:,.0f} characters, "
-                f"the {len(before)} before {then:,.0f} (a site redesign? try the page with 'newsmirror extract')"
-            )
+            warnings.append(BodyWarning("shrank", SHRINK_NEWEST, len(before), round(now), round(then)))
     return warnings
 
 
@@ -94,7 +115,7 @@ class FeedHealth:
     items_per_day: float  # over the last RATE_DAYS days
     stored: int
     next_due: datetime | None = None  # when the scheduler polls it next (None: due now)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[BodyWarning] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -110,6 +131,7 @@ class FeedHealth:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["warnings"] = [str(warning) for warning in self.warnings]
         for key, value in data.items():
             if isinstance(value, datetime):
                 data[key] = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -211,6 +233,6 @@ def status_table(health: list[FeedHealth], now: datetime) -> Table:
             Text(f"{feed.items_per_day:g}"),
             Text(f"{feed.stored:,}"),
             Text(due_in(feed.next_due, now)),
-            Text("; ".join(feed.warnings), style="yellow"),
+            Text("; ".join(map(str, feed.warnings)), style="yellow"),
         )
     return table

@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from newsmirror.config import Config
-from newsmirror.render.labels import labels_for
+from newsmirror.render.labels import Labels, labels_for
 from newsmirror.render.templating import render_template
-from newsmirror.status import RATE_DAYS, feed_health
+from newsmirror.status import RATE_DAYS, SHORT_BODY, BodyWarning, feed_health
 from newsmirror.store import Store
 
 
 def render_health(config: Config, store: Store, newest: datetime | None) -> str:
+    labels = labels_for(config.mirror.language)
     names = {(s.id, c.id): (s.name, c.name) for s in config.sites for c in s.channels}
     rows = []
     for feed in feed_health(config, store, newest) if newest else []:
@@ -31,14 +32,27 @@ def render_health(config: Config, store: Store, newest: datetime | None) -> str:
                 "last_success": feed.last_success,
                 "per_day": feed.items_per_day,
                 "stored": feed.stored,
-                "warnings": feed.warnings,
+                "warnings": [body_warning(labels, warning) for warning in feed.warnings],
             }
         )
     return render_template(
         "health.md.j2",
-        L=labels_for(config.mirror.language),
+        L=labels,
         rows=rows,
         newest=newest,
         days=RATE_DAYS,
         mirrors=config.mirror.mirrors,
+    )
+
+
+def body_warning(labels: Labels, warning: BodyWarning) -> str:
+    """A warning about a source's bodies in the page's language."""
+    words = {
+        "empty": labels.health_empty,
+        "short": labels.health_short,
+        "links": labels.health_links,
+        "shrank": labels.health_shrank,
+    }[warning.kind]
+    return words.format(
+        count=warning.count, of=warning.of, median=warning.median, before=warning.before, chars=SHORT_BODY
     )

@@ -34,6 +34,12 @@ class Labels:
     health_ok: str
     health_failing: str  # "… {when}": failing since its last success
     health_never: str
+    # What the newest bodies of a source show (see status.BodyWarning): {count} of the last {of}
+    # bodies; shrank: the newest {count} have a median of {median} characters, the {of} before {before}.
+    health_empty: str
+    health_short: str  # … {chars}: the length under which a body is very short
+    health_links: str
+    health_shrank: str
     offline: str  # the home page's list of offline copies (mirror.bundles)
     views: str  # "{n} 次阅读"
     no_views: str
@@ -71,6 +77,10 @@ LABELS: dict[str, Labels] = {
         health_ok="正常",
         health_failing="读取失败，上次成功 {when}",
         health_never="尚未读取成功",
+        health_empty="最近 {of} 篇中 {count} 篇正文为空",
+        health_short="最近 {of} 篇中 {count} 篇正文过短（不足 {chars} 字）",
+        health_links="最近 {of} 篇中 {count} 篇正文大多是链接",
+        health_shrank="正文变短：最近 {count} 篇的长度中位数为 {median} 字，此前 {of} 篇为 {before} 字（网站改版？）",
         offline="离线阅读（下载后无需联网）",
         views="{n} 次阅读",
         no_views="暂无阅读统计。",
@@ -106,6 +116,10 @@ LABELS: dict[str, Labels] = {
         health_ok="正常",
         health_failing="讀取失敗，上次成功 {when}",
         health_never="尚未讀取成功",
+        health_empty="最近 {of} 篇中 {count} 篇正文為空",
+        health_short="最近 {of} 篇中 {count} 篇正文過短（不足 {chars} 字）",
+        health_links="最近 {of} 篇中 {count} 篇正文大多是連結",
+        health_shrank="正文變短：最近 {count} 篇的長度中位數為 {median} 字，此前 {of} 篇為 {before} 字（網站改版？）",
         offline="離線閱讀（下載後無需聯網）",
         views="{n} 次閱讀",
         no_views="暫無閱讀統計。",
@@ -141,6 +155,13 @@ LABELS: dict[str, Labels] = {
         health_ok="current",
         health_failing="failing; last success {when}",
         health_never="never read yet",
+        health_empty="empty bodies: {count} of the last {of}",
+        health_short="very short bodies (under {chars} characters): {count} of the last {of}",
+        health_links="bodies mostly links: {count} of the last {of}",
+        health_shrank=(
+            "bodies shrank: the last {count} have a median of {median:,} characters, "
+            "the {of} before {before:,} (a site redesign?)"
+        ),
         offline="Offline copies (no network needed once downloaded)",
         views="{n} views",
         no_views="No reading figures yet.",
