@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,13 +13,15 @@ import pytest
 from newsmirror import layout
 from newsmirror.config import Config, load_config
 from newsmirror.demosite import DemoSite
-from newsmirror.models import ArticleKey, article_id
+from newsmirror.models import Article, ArticleKey, article_id
 from newsmirror.render import build
 from newsmirror.revisions import diff_markdown, text_fingerprint
+from newsmirror.signing import generate_key
 from newsmirror.store import Store
 from newsmirror.sync import sync
 
 CLIMATE = "1031311"  # 晨光新闻 world: a Chinese article the tests edit
+ONE_HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -178,3 +182,67 @@ def test_rechecks_take_at_most_their_share_of_a_run_and_use_conditional_get(tmp_
     assert [r for r in rechecks if r.status != 304 and not r.path.startswith("/qingsong/")] == []
     assert any(r.conditional for r in rechecks)
     assert summary.rechecked < sum(1 for items in demo._items.values() for i in items if i.listed)  # the rest wait
+
+
+def test_every_page_shows_the_key_and_the_traditional_copy_has_the_archive(tmp_path: Path) -> None:
+    """Markdown and HTML, the mirror's and its zh-Hant copy's: every page ends with the key's short
+    fingerprint; the copy also has the history pages, the deleted notice and the deleted list, in
+    traditional script."""
+    text = (
+        '[mirror]\ntitle = "测试镜像"\nbase_url = "https://example.org/m"\noutput = "out"\nstore = "store.db"\n'
+        'html = true\nsearch = true\nhealth_page = true\nvariants = ["zh-Hant"]\n'
+        '\n[[site]]\nid = "kzg"\nname = "看中国"\n\n  [[site.channel]]\n  id = "p9"\n  name = "看世界"\n'
+        '  feed = "https://www.example.com/p9.xml"\n'
+    )
+    (tmp_path / "newsmirror.toml").write_text(text, "utf-8")
+    cfg = load_config(tmp_path / "newsmirror.toml")
+    short = generate_key(cfg.signing_key_path, "test").short_fingerprint
+    when = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    edited, gone = ArticleKey("kzg", "p9", "1029400"), ArticleKey("kzg", "p9", "1029401")
+    with Store(cfg.store_path) as store:
+        for key, body in ((edited, "协定规定，数据共享是最难谈成的部分。"), (gone, "这篇报道说，菜价上涨。")):
+            store.save_article(
+                Article(site="kzg", channel="p9", id=key.id, url=f"https://www.example.com/{key.id}.html",
+                        title=f"标题 {key.id}", markdown=body, html="", published=when, fetched=when)
+            )  # fmt: skip
+        stored = store.article(edited)
+        assert stored is not None
+        later = replace(
+            stored, markdown="协定规定，数据共享是最难谈妥的部分。", fetched=when + ONE_HOUR, content_hash=""
+        )
+        assert store.save_article(later) == "updated"
+        store.record_gone_check(gone, when + ONE_HOUR)
+        assert store.record_gone_check(gone, when + 2 * ONE_HOUR).deleted  # type: ignore[union-attr]
+        result = build(cfg, store)
+    assert result.ok, result.errors
+    out = cfg.output_dir
+    pages = sorted(p for p in out.rglob("*") if p.suffix in (".md", ".html") and "pagefind" not in p.parts)
+    names = {p.relative_to(out).as_posix() for p in pages}
+    # Every kind of page, in both trees: home, index, most read, deleted, health, article, history, search.
+    for tree in ("", "zh-hant/"):
+        for name in ("README.md", "index.html", "indexes/kzg-p9.md", "indexes/hot.html", "indexes/deleted.md",
+                     f"{layout.history_path(edited)}", f"{layout.history_path(edited)[:-3]}.html",
+                     f"{layout.page_path(gone)}", "search.html"):  # fmt: skip
+            assert tree + name in names, tree + name
+    assert "indexes/health.md" in names
+    for page in pages:
+        body = page.read_text("utf-8")
+        rel = page.relative_to(out).as_posix()
+        assert f"`{short}`" in body or f"<code>{short}</code>" in body, rel
+        # Its link to SHA256SUMS leads to the top of the tree from wherever the page is.
+        sums = "../" * rel.count("/") + layout.SUMS
+        assert f"]({sums})" in body or f'href="{sums}"' in body, rel
+    hant = out / "zh-hant"
+    history = (hant / layout.history_path(edited)).read_text("utf-8")
+    assert "# 修改記錄：標題 1029400" in history and "最難談~~成~~**妥**的部分" in history
+    assert "本鏡像的簽名密鑰指紋" in history
+    page = (hant / layout.page_path(edited)).read_text("utf-8")
+    assert f"[修改記錄]({edited.id}.history.md)" in page  # the copy's own history page, beside it
+    notice = (hant / layout.page_path(gone)).read_text("utf-8")
+    assert "> **原文已被刪除** · 首次發現於 2026-03-09，本站保留存檔" in notice
+    listing = (hant / layout.DELETED).read_text("utf-8")
+    assert "# 原文已被刪除的文章" in listing and f"../{layout.page_path(gone)}" in listing
+    assert f"../{layout.page_path(edited)}" not in listing
+    assert "原文已被刪除的文章](indexes/deleted.md" in (hant / "README.md").read_text("utf-8")
+    with Store(cfg.store_path) as store:
+        assert build(cfg, store).written == []  # and nothing changes when nothing changed

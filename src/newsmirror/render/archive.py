@@ -100,6 +100,16 @@ def archive_words(language: str = "zh-Hans") -> ArchiveWords:
     return _WORDS[language_key(language)]
 
 
+def key_line(fingerprint: str, language: str, top: str) -> str:
+    """The line every page ends with: the signing key's short fingerprint, so readers can compare it
+    across mirrors, and a link to SHA256SUMS (``top``: the way from the page's folder to the top of the
+    tree, ``layout.root`` of its path, a copy's folder included). Empty when the mirror is not signed."""
+    if not fingerprint:
+        return ""
+    words = archive_words(language).key.format(fingerprint=fingerprint)
+    return f"{words} · [{layout.SUMS}]({top}{layout.SUMS})"
+
+
 def site_language(site: SiteConfig) -> str:
     """The language a site's pages are written in."""
     return site.language
@@ -111,8 +121,11 @@ def history_inputs(settings: str, head: ArticleHead, language: str) -> str:
     return sha1_hex("\x1f".join((settings, "history", head.title, head.content_hash, updated, language)))
 
 
-def render_history(article: Article, revisions: list[Revision], language: str) -> str:
-    """Each version's time and what changed from the one before, oldest first."""
+def render_history(
+    article: Article, revisions: list[Revision], language: str, *, fingerprint: str = "", tree: str = ""
+) -> str:
+    """Each version's time and what changed from the one before, newest first (``tree``: the folder of
+    the copy in the other script it is written for, if any)."""
     versions = [*revisions, Revision(article.fetched, article.title, article.markdown)]
     changes = []
     for before, after in itertools.pairwise(versions):
@@ -130,6 +143,7 @@ def render_history(article: Article, revisions: list[Revision], language: str) -
         first=versions[0].fetched,
         changes=list(reversed(changes)),  # the newest change first: what a reader came to see
         page=f"{article.id}.md",
+        key_line=key_line(fingerprint, language, layout.root(layout.in_tree(tree, layout.history_path(article.key)))),
     )
 
 
@@ -147,7 +161,7 @@ def deleted_entries(views: list[ChannelView]) -> list[DeletedEntry]:
     return entries
 
 
-def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig) -> str:
+def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig, *, fingerprint: str = "", tree: str = "") -> str:
     return render_template(
         "deleted.md.j2",
         entries=entries,
@@ -155,4 +169,5 @@ def render_deleted(entries: list[DeletedEntry], mirror: MirrorConfig) -> str:
         L=labels_for(mirror.language),
         mirrors=mirror.mirrors,
         root=layout.root(layout.DELETED),
+        key_line=key_line(fingerprint, mirror.language, layout.root(layout.in_tree(tree, layout.DELETED))),
     )

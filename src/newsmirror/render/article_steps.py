@@ -26,6 +26,7 @@ from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.result import PageWeight
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import convert_markdown
+from newsmirror.store import Revision
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,18 @@ def plan_articles(
                 if run.current(history):
                     run.result.unchanged += 1
                 else:
-                    run.histories.append((view, head.key, history))
+                    run.histories.append((view, head.key, history, None))
+                for variant in run.variants:
+                    copy = Job(
+                        in_tree(variant.folder, history.path),
+                        sha1_hex(history.inputs + variant.fingerprint(view.site.id)),
+                    )
+                    run.wanted.add(copy.path)
+                    run.sources[copy.path] = copy.inputs
+                    if run.current(copy):
+                        run.result.unchanged += 1
+                    else:
+                        run.histories.append((view, head.key, copy, variant))
             page = Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
             url = share_url(run.config.mirror.base_url, head.key)
             qr = Job(qr_path(head.key), qr_inputs(url))
@@ -154,12 +166,32 @@ def write_articles(
 
 
 def write_histories(run: BuildRun) -> None:
-    """The history page of every article whose text changed: its revisions, as diffs."""
-    for done, (view, key, job) in enumerate(run.histories, start=1):
-        article = run.store.article(key)
+    """The history page of every article whose text changed: its revisions, as diffs (and its copies'
+    in the other script)."""
+    article: Article | None = None
+    revisions: list[Revision] = []
+    for done, (view, key, job, variant) in enumerate(run.histories, start=1):
+        if article is None or article.key != key:  # a page and its copies follow each other
+            article, revisions = run.store.article(key), run.store.revisions(key)
         if article is not None:
-            page = render_history(article, run.store.revisions(key), site_language(view.site))
-            run.put(job, page.encode(), f"article {article_label(key)}")
+            try:
+                page = render_history(
+                    article,
+                    revisions,
+                    site_language(view.site),
+                    fingerprint=run.fingerprint,
+                    tree=variant.folder if variant else "",
+                )
+                if variant:
+                    page = convert_markdown(page, variant.conversion(view.site.id))
+            except Exception as exc:  # as for its article page: that page fails, not the build
+                log.debug("history %s", article_label(key), exc_info=exc)
+                run.result.errors.append(
+                    f"article {article_label(key)}: cannot render {job.path}: {unexpected(exc)}; "
+                    "its previous page is kept and the next build tries again"
+                )
+            else:
+                run.put(job, page.encode(), f"article {article_label(key)}")
         if done % 100 == 0 or done == len(run.histories):
             run.report("history pages", done, len(run.histories))
 

@@ -46,7 +46,8 @@ class BuildRun:
         self.signer = signer
         # Every page shows the key's short fingerprint, so readers can compare it across mirrors.
         self.fingerprint = signer.public.short_fingerprint if signer else ""
-        self.histories: list[tuple[ChannelView, ArticleKey, Job]] = []  # history pages to write
+        # history pages to write, the copies' in the other script too
+        self.histories: list[tuple[ChannelView, ArticleKey, Job, Variant | None]] = []
         self.store = store
         self.tree = tree
         self.report = progress or (lambda stage, done, total: None)

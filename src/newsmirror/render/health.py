@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from newsmirror import layout
 from newsmirror.config import Config
+from newsmirror.render.archive import key_line
 from newsmirror.render.labels import Labels, labels_for
 from newsmirror.render.templating import render_template
 from newsmirror.status import RATE_DAYS, SHORT_BODY, BodyWarning, feed_health
 from newsmirror.store import Store
 
 
-def render_health(config: Config, store: Store, newest: datetime | None) -> str:
+def render_health(config: Config, store: Store, newest: datetime | None, *, fingerprint: str = "") -> str:
     labels = labels_for(config.mirror.language)
     names = {(s.id, c.id): (s.name, c.name) for s in config.sites for c in s.channels}
     rows = []
@@ -42,6 +44,7 @@ def render_health(config: Config, store: Store, newest: datetime | None) -> str:
         newest=newest,
         days=RATE_DAYS,
         mirrors=config.mirror.mirrors,
+        key_line=key_line(fingerprint, config.mirror.language, layout.root(layout.HEALTH)),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from newsmirror import layout
 from newsmirror.config import Config
-from newsmirror.render.archive import archive_words
+from newsmirror.render.archive import archive_words, key_line
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.hot import HotEntry
 from newsmirror.render.labels import labels_for
@@ -104,7 +104,6 @@ def render_home(
         ],
         deleted_link=link(layout.DELETED),
         deleted_title=archive_words(mirror.language).deleted_title,
-        key_line=archive_words(mirror.language).key.format(fingerprint=fingerprint) if fingerprint else "",
-        SUMS=top + layout.SUMS,
+        key_line=key_line(fingerprint, mirror.language, top),
         mirrors=mirror.mirrors,
     )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import ArticleKey
+from newsmirror.render.archive import key_line
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
@@ -36,7 +37,14 @@ def hot_entries(store: Store, since: str, limit: int, views: list[ChannelView]) 
     return [HotEntry(a.key, a.title, names[a.key], a.views) for a in ranked if a.key in names][:limit]
 
 
-def render_hot(entries: list[HotEntry], mirror: MirrorConfig, twins: Sequence[tuple[str, str]] = ()) -> str:
+def render_hot(
+    entries: list[HotEntry],
+    mirror: MirrorConfig,
+    twins: Sequence[tuple[str, str]] = (),
+    *,
+    fingerprint: str = "",
+    tree: str = "",
+) -> str:
     return render_template(
         "hot.md.j2",
         L=labels_for(mirror.language),
@@ -45,4 +53,5 @@ def render_hot(entries: list[HotEntry], mirror: MirrorConfig, twins: Sequence[tu
         days=mirror.hot_window_days,
         mirrors=mirror.mirrors,
         twins=twins,
+        key_line=key_line(fingerprint, mirror.language, layout.root(layout.in_tree(tree, layout.HOT))),
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
+from newsmirror.render.archive import key_line
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.labels import labels_for
 from newsmirror.render.templating import render_template
@@ -14,9 +15,17 @@ from newsmirror.render.templating import render_template
 Twins = Callable[[str], Sequence[tuple[str, str]]]
 
 
-def render_indexes(view: ChannelView, mirror: MirrorConfig, twins: Twins = lambda path: ()) -> dict[str, str]:
+def render_indexes(
+    view: ChannelView,
+    mirror: MirrorConfig,
+    twins: Twins = lambda path: (),
+    *,
+    fingerprint: str = "",
+    tree: str = "",
+) -> dict[str, str]:
     """Path → Markdown of every page of a channel's index, newest articles first
-    (``twins``: a path's links to the same page in the other script)."""
+    (``twins``: a path's links to the same page in the other script; ``fingerprint``: the signing key's
+    short one; ``tree``: the folder of the copy in the other script they are for, if any)."""
     size = mirror.index_size
     count = max(1, -(-len(view.heads) // size))
     paths = [view.index_path(number) for number in range(1, count + 1)]
@@ -33,6 +42,7 @@ def render_indexes(view: ChannelView, mirror: MirrorConfig, twins: Twins = lambd
             total=len(view.heads),
             mirrors=mirror.mirrors,
             twins=twins(path),
+            key_line=key_line(fingerprint, view.site.language, layout.root(layout.in_tree(tree, path))),
         )
         for number, path in enumerate(paths, start=1)
     }

@@ -34,7 +34,7 @@ def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -
     mirror = run.config.mirror
     rendered: dict[str, str] = {}
     for view in views:
-        indexes = render_indexes(view, mirror, run.twins)
+        indexes = render_indexes(view, mirror, run.twins, fingerprint=run.fingerprint)
         rendered.update(indexes)
         run.languages.update(dict.fromkeys(indexes, view.site.language))
     newest = max((h.fetched for v in views for h in v.heads), default=None)
@@ -42,10 +42,10 @@ def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -
     hot = []
     if reference:
         hot = hot_entries(run.store, hot_since(reference.date(), mirror.hot_window_days), mirror.hot_size, views)
-    rendered[HOT] = render_hot(hot, mirror, run.twins(HOT))
-    rendered[layout.DELETED] = render_deleted(deleted_entries(views), mirror)
+    rendered[HOT] = render_hot(hot, mirror, run.twins(HOT), fingerprint=run.fingerprint)
+    rendered[layout.DELETED] = render_deleted(deleted_entries(views), mirror, fingerprint=run.fingerprint)
     if mirror.health_page:
-        rendered[HEALTH] = render_health(run.config, run.store, newest)
+        rendered[HEALTH] = render_health(run.config, run.store, newest, fingerprint=run.fingerprint)
     run.stamps.update({path: sha1_hex(text)[:8] for path, text in rendered.items()})
     rendered[HOME] = render_home(
         run.config,
@@ -85,9 +85,15 @@ def variant_lists(
     hot = [replace(e, title=title(e.title, e.key.site)) for e in hot]
     lists: dict[str, str] = {}
     for view in views:
-        lists.update(render_indexes(view, mirror, lambda path: run.twins(path, variant)))
-    lists[HOT] = render_hot(hot, mirror, run.twins(HOT, variant))
-    lists[layout.DELETED] = render_deleted(deleted_entries(views), mirror)
+        lists.update(
+            render_indexes(
+                view, mirror, lambda path: run.twins(path, variant), fingerprint=run.fingerprint, tree=variant.folder
+            )
+        )
+    lists[HOT] = render_hot(hot, mirror, run.twins(HOT, variant), fingerprint=run.fingerprint, tree=variant.folder)
+    lists[layout.DELETED] = render_deleted(
+        deleted_entries(views), mirror, fingerprint=run.fingerprint, tree=variant.folder
+    )
     prefix = f"{variant.folder}/"
     stamps = {p.removeprefix(prefix): s for p, s in run.stamps.items() if p.startswith(prefix)}
     stamps.update({path: sha1_hex(text)[:8] for path, text in lists.items()})
@@ -100,6 +106,7 @@ def variant_lists(
         twins=run.twins(HOME, variant),
         top=link(in_tree(variant.folder, HOME), HOME).removesuffix(HOME),
         offline=run.offline,
+        fingerprint=run.fingerprint,
     )
     return {in_tree(variant.folder, path): convert_markdown(text, variant.default) for path, text in lists.items()}
 

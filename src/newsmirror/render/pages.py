@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
 from newsmirror.models import Article, sha1_hex
-from newsmirror.render.archive import archive_words, site_language
+from newsmirror.render.archive import archive_words, key_line, site_language
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.image_copies import images_fingerprint, localize_images
 from newsmirror.render.labels import labels_for
@@ -79,6 +79,5 @@ def render_page(
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
         words=archive_words(site_language(view.site)),
         history_name=layout.history_link(key),
-        fingerprint=fingerprint,
-        sums_link=layout.root(layout.in_tree(tree, layout.page_path(key))) + layout.SUMS,
+        key_line=key_line(fingerprint, site_language(view.site), layout.root(path)),
     )

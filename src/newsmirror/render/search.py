@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from newsmirror.layout import SEARCH_DIR
+from newsmirror.render.html_site import markdown_parser
 from newsmirror.render.templating import environment
 
 ENTRY = f"{SEARCH_DIR}/pagefind-entry.json"
@@ -117,10 +118,12 @@ def render_search_page(
     top: str = "",
     lang: str = "zh",
     convert: Callable[[str], str] = str,
+    key_line: str = "",
 ) -> str:
     """``search.html``: Pagefind's search box, and without JavaScript, a note and the channel indexes
     (``indexes``: (name, link) pairs, from the page's folder). ``top`` leads from the page to the top of
-    the tree, where the index is; a copy in the other script passes its ``lang`` and ``convert``."""
+    the tree, where the index is; a copy in the other script passes its ``lang`` and ``convert``.
+    ``key_line``: the Markdown line naming the signing key, which every page ends with."""
     strings = {key: convert(text) for key, text in _STRINGS.get(lang.split("-")[0], _STRINGS["zh"]).items()}
     script = _script(top, strings)
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
@@ -135,6 +138,7 @@ def render_search_page(
             script=script,
             script_hash=f"sha256-{digest}",
             t=convert,
+            key_line=markdown_parser().renderInline(key_line) if key_line else "",
         )
     )
     return html.rstrip() + "\n"

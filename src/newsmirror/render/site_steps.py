@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from newsmirror import layout
 from newsmirror.errors import unexpected
 from newsmirror.layout import (
     HOME,
@@ -14,12 +15,13 @@ from newsmirror.layout import (
     in_tree,
 )
 from newsmirror.models import sha1_hex
+from newsmirror.render.archive import key_line
 from newsmirror.render.build_run import BuildRun, Job
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.html_site import to_html
 from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
-from newsmirror.render.variants import Variant, convert_text
+from newsmirror.render.variants import Variant, convert_markdown, convert_text
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,22 @@ def write_search(run: BuildRun, views: list[ChannelView]) -> None:
     mirror = run.config.mirror
     indexes = [(f"{v.site.name} · {v.name}", html_path(v.index_path())) for v in views]
     run.wanted.add(SEARCH_PAGE)
-    run.put(Job(SEARCH_PAGE, ""), render_search_page(mirror.title, indexes).encode())
+    signed = key_line(run.fingerprint, mirror.language, layout.root(SEARCH_PAGE))
+    run.put(Job(SEARCH_PAGE, ""), render_search_page(mirror.title, indexes, key_line=signed).encode())
     for variant in run.variants:
         path = in_tree(variant.folder, SEARCH_PAGE)
 
         def convert(text: str, variant: Variant = variant) -> str:
             return convert_text(text, variant.default)
 
-        page = render_search_page(mirror.title, indexes, top="../", lang=variant.lang, convert=convert)
+        page = render_search_page(
+            mirror.title,
+            indexes,
+            top="../",
+            lang=variant.lang,
+            convert=convert,
+            key_line=convert_markdown(key_line(run.fingerprint, mirror.language, layout.root(path)), variant.default),
+        )
         run.wanted.add(path)
         run.put(Job(path, ""), page.encode())
     pages = sorted((path, inputs) for path, inputs in run.sources.items() if path.startswith(f"{PAGES_DIR}/"))
