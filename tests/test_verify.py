@@ -153,14 +153,31 @@ def test_a_manifest_resigned_with_another_key_is_refused(tmp_path: Path) -> None
     assert code == 1 and "is not the one of fingerprint" in output, output
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A static host on 127.0.0.1 serving the folder tmp_path/site."""
+class _StaticHost(http.server.SimpleHTTPRequestHandler):
+    soft_404 = False  # answer a missing file with a 200 page, as some hosts do
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code == 404 and self.soft_404:
+            body = b"<!doctype html><title>Not here</title><p>Try the <a href='/'>front page</a>."
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+
+@pytest.fixture(params=[False, True], ids=["404", "soft-404"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, str]]:
+    """A static host on 127.0.0.1 serving the folder tmp_path/site; one answers a missing file with 404,
+    the other with a page (status 200)."""
     root = tmp_path / "site"
     root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler = type("Host", (_StaticHost,), {"soft_404": request.param})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -181,6 +198,33 @@ def test_a_copy_on_a_static_host_verifies_by_its_base_url(tmp_path: Path, served
     code, output = verify(url + "/", "--key", str(pub_of(cfg)))
     assert code == 1
     assert "altered: indexes/kzg-p9.md" in output and "missing: pages/kzg/p9/1029401.md" in output
+    assert "extra:" not in output
+
+
+def test_from_a_base_url_extra_files_the_pages_link_to_are_found(tmp_path: Path, served: tuple[Path, str]) -> None:
+    """A static host cannot be listed: the extra files found are those a page links to (an extra page's
+    links too) and those a host serves by itself; an added file nothing links to is not seen."""
+    root, url = served
+    cfg = mirror(tmp_path)
+    shutil.copytree(built(cfg), root, dirs_exist_ok=True)
+    code, output = verify(url, "--key", str(pub_of(cfg)))
+    assert code == 0 and "a faithful copy" in output and "an added file that no page links to is not seen" in output
+    # A doctored page links a page that SHA256SUMS does not list; that one shows an image it does not list.
+    index = root / "indexes/kzg-p9.md"
+    index.write_text(index.read_text("utf-8") + "\n- [独家](../pages/kzg/p9/%E7%8B%AC%E5%AE%B6.md?t=1#top)\n", "utf-8")
+    (root / "pages/kzg/p9/独家.md").write_text("# 独家\n\n![](../../../images/pixel.png)\n", "utf-8")
+    (root / "images").mkdir(exist_ok=True)
+    (root / "images/pixel.png").write_bytes(b"\x89PNG")
+    (root / "404.html").write_text("<p>镜像已迁移，请访问 <a href='pages/moved.html'>新地址</a></p>", "utf-8")
+    (root / "pages/moved.html").write_text("<p>新地址</p>", "utf-8")
+    (root / "pages/orphan.md").write_text("# 没有链接\n", "utf-8")  # nothing links it
+    code, output = verify(url, "--key", str(pub_of(cfg)))
+    assert code == 1, output
+    assert "altered: indexes/kzg-p9.md" in output
+    for path in ("pages/kzg/p9/独家.md", "images/pixel.png", "404.html", "pages/moved.html"):
+        assert f"extra: {path}" in output, output
+    assert "orphan" not in output
+    assert verify(str(root), "--key", str(pub_of(cfg)))[1].count("extra: ") == 5  # a folder shows every one
 
 
 def test_a_signing_key_inside_the_output_is_refused(tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
 """`newsmirror verify`: is a copy of the mirror (a folder, a clone, a static host) faithful?
 
 A copy is faithful when its SHA256SUMS carries a valid signature by the
-expected key and every file it lists is there with the bytes it names; in a
-folder, a file it does not list is reported too (a static host cannot be
-listed, so there only missing and altered files can be found).
+expected key, every file it lists is there with the bytes it names, and no
+file it does not list is there. A folder (or clone) is listed, so every extra
+file is found. A static host cannot be listed: from a base URL, the extra
+files found are those that a page of the copy links to (every Markdown and
+HTML page it serves is read for its links, extra ones too) and those a static
+host serves by itself (``WELL_KNOWN``); a file that nothing links to is not
+seen there.
 """
 
 from __future__ import annotations
@@ -13,13 +17,26 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from lxml import etree
 
 from newsmirror import layout
 from newsmirror.config import HttpConfig
+from newsmirror.extract.dom import parse_html
 from newsmirror.http import FetchError, HttpClient
+from newsmirror.render.html_site import markdown_parser
 from newsmirror.render.manifest import parse_manifest, published_files, sha256_file
 from newsmirror.signing import PublicKey, SigningError, parse_public_key, signer_of, verify
+
+# What a static host serves of its own accord at a folder's address or for a missing page (GitHub Pages:
+# index.html, index.md, README.md; 404.html): looked for even when no page links them.
+WELL_KNOWN = ("index.html", "index.md", "README.md", "404.html")
+# Pages whose links are followed; at most this many linked files outside SHA256SUMS are looked for.
+_PAGES = (".md", ".html")
+# A name no tree holds: a host that serves a page for it serves one for every address (a "soft 404").
+_NO_SUCH_FILE = "newsmirror-verify-no-such-file"
+_MAX_LOOKED_FOR = 10_000
 
 
 class VerifyError(Exception):
@@ -35,7 +52,8 @@ class VerifyReport:
     altered: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     signature_error: str = ""
-    listed: bool = True  # could the copy's files be listed (a folder), so extras are known
+    listed: bool = True  # could the copy's files be listed (a folder), so every extra is known
+    looked_for: int = 0  # from a base URL: linked (or well-known) files outside SHA256SUMS that were asked for
 
     @property
     def faithful(self) -> bool:
@@ -118,19 +136,71 @@ async def _verify_url(base: str, key: PublicKey | None, fingerprint: str | None,
                     return None
                 raise VerifyError(f"{base}: cannot fetch {path}: {exc.reason}") from None
 
-        sums, signature, pub = await asyncio.gather(get(layout.SUMS), get(layout.SUMS_SIG), get(layout.SUMS_PUB))
+        sums, signature, pub, absent = await asyncio.gather(
+            get(layout.SUMS), get(layout.SUMS_SIG), get(layout.SUMS_PUB), get(_NO_SUCH_FILE)
+        )
         if sums is None or signature is None:
             raise VerifyError(f"{base}: no {layout.SUMS} and {layout.SUMS_SIG}: not a signed newsmirror copy")
         listed = _check(report, sums, signature, _key_from(pub, key, fingerprint))
         report.files = len(listed)
         paths = sorted(listed)
         bodies = await asyncio.gather(*(get(path) for path in paths))
-    for path, body in zip(paths, bodies, strict=True):
-        if body is None:
-            report.missing.append(path)
-        elif hashlib.sha256(body).hexdigest() != listed[path]:
-            report.altered.append(path)
+        served: dict[str, bytes] = {}
+        for path, body in zip(paths, bodies, strict=True):
+            if body is not None and hashlib.sha256(body).hexdigest() == listed[path]:
+                served[path] = body
+            elif body is None or body == absent:  # what the host serves for any address: not there
+                report.missing.append(path)
+            else:
+                served[path] = body
+                report.altered.append(path)
+        # Extra files: those the pages link to (the extra ones' links too), and what a host serves by itself.
+        known = set(listed) | {layout.SUMS, layout.SUMS_SIG}
+        asked: set[str] = set()
+        wanted = {path for path in WELL_KNOWN if path not in known}
+        while True:
+            for path, body in served.items():
+                wanted |= {link for link in linked_paths(base, path, body) if link not in known}
+            batch = sorted(wanted - asked)[: _MAX_LOOKED_FOR - len(asked)]
+            if not batch:
+                break
+            asked.update(batch)
+            wanted, served = set(), {}
+            for path, body in zip(batch, await asyncio.gather(*(get(path) for path in batch)), strict=True):
+                if body is not None and body != absent:  # what it serves for any address is no file
+                    report.extra.append(path)
+                    served[path] = body
+    report.looked_for = len(asked)
+    report.extra.sort()
     return report
+
+
+def linked_paths(base: str, path: str, body: bytes) -> set[str]:
+    """The files under ``base`` that the page ``path`` (Markdown or HTML) links to or shows, by their
+    path from ``base`` (no query, no fragment; a folder's address is left out)."""
+    if not path.endswith(_PAGES):
+        return set()
+    text = body.decode("utf-8", "replace")
+    if path.endswith(".md"):
+        targets = [
+            str(child.attrGet("href") or child.attrGet("src") or "")
+            for token in markdown_parser().parse(text)
+            for child in token.children or []
+            if child.type in ("link_open", "image")
+        ]
+    else:
+        try:
+            targets = [link for _element, _attribute, link, _pos in parse_html(text).iterlinks()]
+        except (etree.ParserError, ValueError):
+            return set()
+    page_url = f"{base}/{quote(path)}"
+    found: set[str] = set()
+    for target in targets:
+        address = urlsplit(urljoin(page_url, target.strip()))
+        url = f"{address.scheme}://{address.netloc}{address.path}"
+        if url.startswith(f"{base}/") and not url.endswith("/"):
+            found.add(unquote(url.removeprefix(f"{base}/")))
+    return found
 
 
 def describe(report: VerifyReport) -> Iterable[str]:
@@ -141,7 +211,15 @@ def describe(report: VerifyReport) -> Iterable[str]:
     yield from (f"altered: {path}" for path in report.altered)
     yield from (f"extra: {path}" for path in report.extra)
     if report.faithful:
-        extra = "" if report.listed else " (a web address cannot be listed: files added there are not seen)"
+        extra = (
+            ""
+            if report.listed
+            else (
+                f"; nothing else is served at the {report.looked_for:,} other addresses its pages link to or a "
+                "static host serves by itself (a web address cannot be listed: an added file that no page "
+                "links to is not seen)"
+            )
+        )
         yield (
             f"{report.location}: a faithful copy — {report.files:,} files match SHA256SUMS, "
             f"signed by {report.signer}{extra}"
