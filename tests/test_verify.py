@@ -225,6 +225,10 @@ def test_from_a_base_url_extra_files_the_pages_link_to_are_found(tmp_path: Path,
         assert f"extra: {path}" in output, output
     assert "orphan" not in output
     assert verify(str(root), "--key", str(pub_of(cfg)))[1].count("extra: ") == 5  # a folder shows every one
+    helped = " ".join(runner.invoke(app, ["verify", "--help"]).output.split())
+    assert (
+        "link to or show within the base URL" in helped and "an added file that no page links to is not seen" in helped
+    )
 
 
 def test_a_signing_key_inside_the_output_is_refused(tmp_path: Path) -> None:

@@ -53,10 +53,18 @@ def verify(
 ) -> None:
     """Check that a copy of the mirror is faithful: SHA256SUMS signed by the mirror's key, every file as listed.
 
-    Reports missing, altered and extra files by name (a web address cannot be listed, so
-    only missing and altered files there). The key is --key, or --fingerprint (matched
-    against the copy's SHA256SUMS.pub), or by default the key of the config in use.
-    Exits 0 only for a faithful copy, 1 otherwise, 2 when it cannot be checked.
+    Reports missing, altered and extra files by name. A folder or clone is
+    listed, so every extra file is found. A web address cannot be listed:
+    there every listed file is fetched (missing and altered ones are all
+    found), and the extra files found are those its Markdown and HTML pages
+    link to or show within the base URL (an extra page's links are followed
+    too) and what a static host serves by itself (index.html, index.md,
+    README.md, 404.html); an added file that no page links to is not seen
+    from a URL.
+
+    The key is --key, or --fingerprint (matched against the copy's
+    SHA256SUMS.pub), or by default the key of the config in use. Exits 0
+    only for a faithful copy, 1 otherwise, 2 when it cannot be checked.
     """
     from newsmirror.config import HttpConfig
     from newsmirror.signing import PublicKey, SigningError, parse_public_key, public_key_path
