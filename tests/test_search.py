@@ -27,7 +27,7 @@ BODIES = {
 }
 
 
-def make_config(root: Path, search: bool = True) -> Config:
+def make_config(root: Path, search: bool = True, variants: str = "[]") -> Config:
     text = f"""
 [mirror]
 title = "测试镜像"
@@ -36,6 +36,7 @@ output = "site/mirror"
 store = "store.db"
 html = true
 search = {"true" if search else "false"}
+variants = {variants}
 
 [[site]]
 id = "kzg"
@@ -109,6 +110,11 @@ def test_search_index_is_built_once_and_only_the_search_page_has_script(tmp_path
     assert all(not s.startswith("/") for s in page.xpath("//script/@src|//link/@href"))  # relative: any sub-path
     home = lxml.html.parse(str(out / "index.html")).getroot()
     assert home.xpath("//form[@role='search']/@action") == ["search.html"]
+    # Only an article's own text is marked for the index: not its navigation, share block or mirror list.
+    article = lxml.html.parse(str(out / "pages/kzg/p9/1029401.html")).getroot()
+    (body,) = article.xpath("//*[@data-pagefind-body]")
+    assert body.text_content().split() == ["东岚港码头工人罢工九天后结束，工会与资方达成薪资协议。", "第二段。"]
+    assert home.xpath("//*[@data-pagefind-body]") == []
 
     # An unchanged store writes nothing and does not run Pagefind again; a new article re-indexes.
     again = build(config, store)
@@ -136,6 +142,9 @@ def _search_and_open(browser: BrowserSession, url: str, word: str, shot: str) ->
     first = page.locator(".pagefind-ui__result-link").first
     first.wait_for(timeout=15_000)
     browser.screenshot(page, shot)
+    # The excerpt is the article's text, not the page's navigation or share block.
+    excerpt = page.locator(".pagefind-ui__result-excerpt").first.inner_text().split()
+    assert word in excerpt[0] and excerpt[1:] == ["第二段。"]  # not "来源：看中国", nor the share line after
     first.click()
     page.wait_for_load_state()
     assert word in page.inner_text("body")
@@ -167,4 +176,19 @@ def test_search_finds_a_chinese_word_and_opens_the_hit(
     hit.click()
     page.wait_for_load_state()
     assert "借阅量" in page.inner_text("body")
+    assert browser.outside_requests() == []
+
+
+def test_traditional_search_in_the_copy_finds_the_copy(tmp_path: Path, store: Store, browser: BrowserSession) -> None:
+    config = make_config(tmp_path, variants='["zh-Hant"]')
+    assert build(config, store).ok
+    with preview_server(config.output_dir, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            base = f"http://127.0.0.1:{server.server_address[1]}/"
+            # 资 → 資: the copy's search page searches the traditional pages, and its hit is the copy's page.
+            opened = _search_and_open(browser, base + "zh-hant/search.html", "薪資", "search-zh-hant")
+            assert opened == base + "zh-hant/pages/kzg/p9/1029401.html"
+        finally:
+            server.shutdown()
     assert browser.outside_requests() == []

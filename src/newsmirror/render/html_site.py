@@ -11,7 +11,8 @@ elsewhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -27,6 +28,22 @@ _HEAD_BLOCKS = 8
 # that name no language; the build gives every page its site's).
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
+
+@dataclass(frozen=True, slots=True)
+class BodyMarks:
+    """What an article page's HTML puts around the article's own text, and around the page's chrome (the
+    navigation, date line, share block and mirror list above and below it), for a search index to tell
+    them apart."""
+
+    body: tuple[str, str] = ("", "")
+    chrome: tuple[str, str] = ("", "")
+
+
+# Pagefind indexes only what a data-pagefind-body element holds (and, once one page has one, no page
+# without one: history pages and lists stay out of the results).
+SEARCH_BODY = BodyMarks(body=("<div data-pagefind-body>\n", "</div>\n"))
+# Kiwix's full-text index (libzim's HTML reader, from Xapian's omega) skips what these comments enclose.
+NOINDEX_CHROME = BodyMarks(chrome=("<!--htdig_noindex-->\n", "<!--/htdig_noindex-->\n"))
 
 # What a page of the site may load: its own images (and data: ones), its inline style; never a script.
 CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
@@ -77,6 +94,7 @@ def to_html(
     asset_base_url: str | None = None,
     site_url: str | None = None,
     search: str | None = None,
+    marks: BodyMarks | None = None,
 ) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
 
@@ -87,6 +105,8 @@ def to_html(
     (``loading="lazy"``): on a slow line the text comes first. With ``site_url`` (where the HTML site
     is served) the page names its own address there as its canonical one.
     ``search`` is the search page's link, for a search box at the top (a plain form: no script).
+    ``marks``: on an article page, what to put around the article's text and around the rest
+    (``article_body``); other pages are left as they are.
     """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
@@ -111,7 +131,19 @@ def to_html(
                 if images:
                     child.attrSet("loading", "lazy")
                 images += 1
-    body = parser.renderer.render(tokens, parser.options, {})
+    span = article_body(tokens, path) if marks else None
+    if marks and span:
+        start, end = span
+        render = parser.renderer.render
+        body = "".join(
+            (
+                marks.chrome[0] + render(tokens[:start], parser.options, {}) + marks.chrome[1],
+                marks.body[0] + render(tokens[start:end], parser.options, {}) + marks.body[1],
+                marks.chrome[0] + render(tokens[end:], parser.options, {}) + marks.chrome[1],
+            )
+        )
+    else:
+        body = parser.renderer.render(tokens, parser.options, {})
     html = (
         environment()
         .get_template("page.html.j2")
@@ -128,6 +160,26 @@ def to_html(
         )
     )
     return html.rstrip() + "\n"
+
+
+def article_body(tokens: Sequence[Token], path: str) -> tuple[int, int] | None:
+    """Where the article's own text is among an article page's tokens (``page.md.j2``): after the
+    page's first rule, up to the rule before the share block — the block that gives the page's own
+    address, which ends with its path. None on a page without both (lists, history pages)."""
+    own = "/" + path
+    rules = [i for i, token in enumerate(tokens) if token.type == "hr" and token.level == 0]
+    shares = [
+        i
+        for i, token in enumerate(tokens)
+        if token.type == "inline"
+        and any(c.type == "link_open" and str(c.attrGet("href") or "").endswith(own) for c in token.children or [])
+    ]
+    if not rules or not shares:
+        return None
+    before_share = [i for i in rules if i < shares[-1]]
+    if not before_share or before_share[-1] <= rules[0]:
+        return None
+    return rules[0] + 1, before_share[-1]
 
 
 def first_paragraph(markdown: str) -> str:
