@@ -296,3 +296,46 @@ def test_mirror_bundles_keep_the_latest_copies_in_offline_and_the_home_page_link
 
     off = build(make_config(tmp_path), store)
     assert off.ok and not [p for p in (out / "offline").iterdir()] and "offline/" not in (out / "README.md").read_text()
+
+
+def test_traditional_copy_has_bundles_of_its_own_linked_from_its_home_page(tmp_path: Path, store: Store) -> None:
+    from newsmirror.render import build
+
+    text = config_text().replace('counter_url = "https://counter.example.org"', 'bundles = ["zim", "epub"]')
+    config = parse_config(text.replace("[mirror]", '[mirror]\nvariants = ["zh-Hant"]'), root=tmp_path)
+    result = build(config, store)
+    assert result.ok, result.errors
+    out = config.output_dir
+    assert sorted(p.name for p in (out / "zh-hant/offline").iterdir()) == ["kzg-p1.epub", "kzg-p9.epub", "mirror.zim"]
+    # Each home page lists its own script's bundles, with their sizes.
+    home, copy_home = (out / "README.md").read_text("utf-8"), (out / "zh-hant/README.md").read_text("utf-8")
+    size = (out / "zh-hant/offline/mirror.zim").stat().st_size
+    assert f"- [mirror.zim](../zh-hant/offline/mirror.zim) · ZIM（Kiwix） · {round(size / 1024)} KB" in copy_home
+    assert "(offline/mirror.zim)" in home and "zh-hant/offline" not in home
+    assert (out / "zh-hant" / "../zh-hant/offline/kzg-p9.epub").resolve().is_file()
+
+    archive = Archive(out / "zh-hant/offline/mirror.zim")
+    assert archive.check() and archive.get_metadata("Title").decode() == "測試鏡像"
+    assert archive.get_metadata("Name") != Archive(out / "offline/mirror.zim").get_metadata("Name")  # two books
+    page = bytes(archive.get_entry_by_path("pages/kzg/p9/1029401.html").get_item().content).decode()
+    assert "工會與資方達成薪資協議" in page and 'lang="zh-Hant"' in page
+    assert f"{BASE}/zh-hant/pages/kzg/p9/1029401.md" in page  # its address online is the copy's
+    photo = hashlib.sha1(PHOTO).hexdigest() + ".jpg"
+    assert f'src="../../../images/{photo}"' in page  # paths and URLs are never converted
+    assert "pages/kzg/p9/1029401.html" in list(Searcher(archive).search(Query().set_query("薪資")).getResults(0, 10))
+    book = epub.read_epub(str(out / "zh-hant/offline/kzg-p9.epub"))
+    assert book.get_metadata("DC", "title")[0][0] == "看中國 · 看世界"
+    assert book.get_metadata("DC", "language")[0][0] == "zh-Hant"
+    assert "工會與資方達成薪資協議" in book.get_item_with_href("1029401.xhtml").get_content().decode()
+
+    # `newsmirror bundle` writes the copy's bundles beside the mirror's, in its folder.
+    config_file = tmp_path / "newsmirror.toml"
+    config_file.write_text(text.replace("[mirror]", '[mirror]\nvariants = ["zh-Hant"]'), "utf-8")
+    ran = CliRunner().invoke(app, ["bundle", "-c", str(config_file), "--format", "epub", "--out", str(tmp_path / "b")])
+    assert ran.exit_code == 0, ran.output
+    assert sorted(p.relative_to(tmp_path / "b").as_posix() for p in (tmp_path / "b").rglob("*.epub")) == [
+        "kzg-p1.epub",
+        "kzg-p9.epub",
+        "zh-hant/kzg-p1.epub",
+        "zh-hant/kzg-p9.epub",
+    ]

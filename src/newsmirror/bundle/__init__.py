@@ -20,9 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from newsmirror.bundle.content import OfflineMirror, offline_mirror
-from newsmirror.bundle.epub import channel_epub, epub_name
+from newsmirror.bundle.epub import ChannelBook, epub_name
 from newsmirror.bundle.single import single_html, single_name
-from newsmirror.bundle.zim import zim_bytes
+from newsmirror.bundle.zim import ZimWriter
+from newsmirror.render.templating import code_fingerprint
 
 __all__ = ["FORMATS", "ZIM_NAME", "BundleResult", "bundle_files", "offline_mirror", "write_bundles"]
 
@@ -49,7 +50,8 @@ def bundle_names(copy: OfflineMirror, formats: Sequence[str]) -> list[str]:
 @cache
 def bundle_fingerprint() -> str:
     """This package's code and the libraries that write the bytes: a change makes every bundle again."""
-    digest = hashlib.sha1(f"{version('libzim')} {version('ebooklib')}".encode())
+    # The render package's code and templates too: the pages inside the bundles are rendered with them.
+    digest = hashlib.sha1(f"{version('libzim')} {version('ebooklib')} {code_fingerprint()}".encode())
     for path in sorted(Path(__file__).parent.iterdir()):
         if path.suffix in (".py", ".png"):
             digest.update(path.name.encode() + path.read_bytes())
@@ -59,24 +61,41 @@ def bundle_fingerprint() -> str:
 def bundle_files(
     copy: OfflineMirror, formats: Sequence[str], progress: Progress | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """(relative file name, bytes) of every bundle of ``copy`` in the given formats, in a fixed order."""
+    """(relative file name, bytes) of every bundle of ``copy`` in the given formats, in a fixed order: the
+    single files and EPUBs channel by channel, then the ZIM file.
+
+    One pass over the articles: each is read and its body rendered once, for every format; the ZIM file
+    is compressed and indexed by libzim's worker thread meanwhile."""
     report = progress or (lambda what, done, total: None)
     if not copy.views:
         return
-    if "zim" in formats:
-        report("zim", 0, 1)
-        yield ZIM_NAME, zim_bytes(copy)
-        report("zim", 1, 1)
-    if "epub" in formats:
-        for done, view in enumerate(copy.views, start=1):
-            yield epub_name(view), channel_epub(copy, view)
-            report("epub", done, len(copy.views))
-    if "html" in formats:
-        total = copy.article_count
-        for done, item in enumerate(copy.articles(), start=1):
-            yield f"{HTML_FOLDER}/{single_name(item)}", single_html(copy, item)
-            if done % 100 == 0 or done == total:
-                report("html", done, total)
+    total = copy.article_count
+    zim = ZimWriter(copy) if "zim" in formats else None
+    try:
+        done = 0
+        for view in copy.views:
+            book = ChannelBook(copy, view) if "epub" in formats else None
+            for item in copy.articles(view):
+                body = copy.body_html(item)
+                if zim:
+                    zim.add_article(item, body)
+                if book:
+                    book.add(item, body)
+                if "html" in formats:
+                    yield f"{HTML_FOLDER}/{single_name(item)}", single_html(copy, item, body)
+                done += 1
+                if done % 100 == 0 or done == total:
+                    report("articles", done, total)
+            if book:
+                yield epub_name(view), book.finish()
+        if zim:
+            report("zim", 0, 1)
+            data, zim = zim.finish(), None
+            yield ZIM_NAME, data
+            report("zim", 1, 1)
+    finally:
+        if zim:
+            zim.close()
 
 
 @dataclass(slots=True)

@@ -10,25 +10,37 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
+from html import escape
+from urllib.parse import urlsplit
+
+from jinja2 import Template
 
 from newsmirror import layout
 from newsmirror.config import Config
+from newsmirror.layout import html_path
 from newsmirror.models import IMAGE_LINK, Article, ArticleKey
+from newsmirror.render.archive import archive_words, site_language
 from newsmirror.render.channels import ChannelView, kept_channels
 from newsmirror.render.home import render_home
 from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
+from newsmirror.render.html_site import markdown_parser
 from newsmirror.render.image_copies import stored_image_files
 from newsmirror.render.indexes import render_indexes
 from newsmirror.render.labels import labels_for
-from newsmirror.render.pages import render_page
-from newsmirror.render.templating import render_template
+from newsmirror.render.templating import environment
+from newsmirror.render.variants import Variant, convert_markdown, convert_text
 from newsmirror.store import Store
 
 # Media types of the image files sync keeps (sniffed from their first bytes).
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+# How ``body_html`` names a held image (a scheme of its own: no article can make one); each format
+# replaces it with its own reference.
+IMAGE_REF = "offline-image:"
+_IMAGE_SRC = re.compile(f'src="{IMAGE_REF}([0-9A-Za-z._-]+)"')
 
 
 @dataclass(slots=True)
@@ -52,6 +64,7 @@ class OfflineMirror:
     images: dict[ArticleKey, dict[str, str]]
     hot: list[HotEntry] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    variant: Variant | None = None  # a copy in the other script (mirror.variants); None: the mirror's own
 
     @property
     def updated(self) -> datetime | None:
@@ -65,6 +78,8 @@ class OfflineMirror:
     def fingerprint(self) -> str:
         """Everything the copy is made from, known without reading a body: its bytes follow from it."""
         parts = [self.config.mirror.model_dump_json(), *(repr(e) for e in self.hot)]
+        if self.variant:
+            parts.append(f"{self.variant!r} {self.variant.fingerprint()}")
         for view in self.views:
             parts.append(f"{view.slug} {view.site.name} {view.name}")
             for h in view.heads:
@@ -94,40 +109,85 @@ class OfflineMirror:
             if data is not None:
                 yield name, data
 
-    # The pages, as Markdown at their place in the mirror's tree (links between them are relative).
+    # The pages. An article's body is rendered from Markdown once, and every format (ZIM page, EPUB
+    # chapter, single file) puts it in its own frame, with its own way of pointing at the images.
 
-    def site_page(self, item: OfflineArticle) -> str:
-        """The article's page as the mirror shows it, without QR code or counter (pages/<site>/<channel>/<id>.md)."""
-        root = layout.root(layout.page_path(item.article.key))
-        refs = {name: f"{root}{layout.image_path(name)}" for name in item.images.values()}
-        article = replace(item.article, markdown=_offline_images(item.article.markdown, item.images, refs))
-        return render_page(article, item.view, self.config.mirror, {}, qr=False)
+    def body_html(self, item: OfflineArticle) -> str:
+        """The article's text as HTML, its held images as ``IMAGE_REF`` + file name (``image_refs`` makes them
+        what a format shows them by)."""
+        refs = {name: f"{IMAGE_REF}{name}" for name in item.images.values()}
+        body = _offline_images(item.article.markdown.strip(), item.images, refs)
+        body = self.convert(body, item.key.site, markdown=True)
+        return markdown_parser().render(body or self.convert(labels_for(item.view.site.language).empty_body))
+
+    def article_html(self, item: OfflineArticle, body: str, *, nav: bool) -> str:
+        """The article as an HTML fragment around ``body``: with the mirror's navigation and mirror list
+        (``nav``: a page of the ZIM file, at its place in the tree) or on its own (an EPUB chapter, a single file)."""
+        article, view = item.article, item.view
+        root = layout.root(layout.page_path(article.key))
+        links = None
+        if nav:
+            links = {
+                "home": html_path(f"{root}{layout.HOME}"),
+                "channel": html_path(f"{root}{view.index_path()}"),
+                "hot": html_path(f"{root}{layout.HOT}"),
+            }
+        site = article.key.site
+        return _article_template().render(
+            L=labels_for(view.site.language),
+            words=archive_words(site_language(view.site)),
+            t=lambda text: self.convert(text, site),
+            title=article.title or labels_for(view.site.language).untitled,
+            article=article,
+            site_name=view.site.name,
+            channel_name=view.name,
+            body=body,
+            nav=links,
+            mirrors=self.config.mirror.mirrors if nav else (),
+            share_url=layout.share_url(self.base_url, article.key),
+            original_linked=urlsplit(article.url).scheme in ("http", "https"),
+        )
 
     def lists(self) -> dict[str, str]:
-        """Home, most read and every channel index, by path."""
+        """Home, most read and every channel index, by path, as Markdown."""
         mirror = self.config.mirror
+        views, hot = self.views, self.hot
+        if self.variant:
+            views = [
+                ChannelView(v.site, v.channel, [replace(h, title=self.convert(h.title, v.site.id)) for h in v.heads])
+                for v in views
+            ]
+            hot = [replace(e, title=self.convert(e.title, e.key.site)) for e in hot]
         pages: dict[str, str] = {}
-        for view in self.views:
+        for view in views:
             pages.update(render_indexes(view, mirror))
-        pages[layout.HOT] = render_hot(self.hot, mirror)
-        pages[layout.HOME] = render_home(self.config, self.views, self.hot, defaultdict(str), self.updated)
-        return pages
+        pages[layout.HOT] = render_hot(hot, mirror)
+        pages[layout.HOME] = render_home(self.config, views, hot, defaultdict(str), self.updated)
+        return {path: self.convert(text, markdown=True) for path, text in pages.items()}
 
-    def standalone(self, item: OfflineArticle, image_ref: dict[str, str]) -> str:
-        """The article alone, to be read outside the mirror (EPUB chapter, single file): no links to
-        other pages; ``image_ref`` maps each stored file name to what the page shows it by."""
-        article = item.article
-        body = _offline_images(article.markdown.strip(), item.images, image_ref)
-        labels = labels_for(item.view.site.language)
-        return render_template(
-            "offline.md.j2",
-            L=labels,
-            article=article,
-            site_name=item.view.site.name,
-            channel=item.view,
-            body=body or labels.empty_body,
-            share_url=layout.share_url(self.config.mirror.base_url, article.key),
-        )
+    def convert(self, text: str, site: str | None = None, *, markdown: bool = False) -> str:
+        """Text in the copy's script (``site``: with that site's conversion); unchanged in the mirror's own."""
+        if self.variant is None or not text:
+            return text
+        conversion = self.variant.conversion(site)
+        return convert_markdown(text, conversion) if markdown else convert_text(text, conversion)
+
+    @property
+    def base_url(self) -> str:
+        """Where the copy's pages are online: the share links point there."""
+        base = self.config.mirror.base_url
+        return layout.url(base, self.variant.folder) if self.variant else base
+
+
+def image_refs(html: str, ref: Callable[[str], str | None]) -> str:
+    """``body_html``'s images pointed at ``ref(file name)``."""
+    return _IMAGE_SRC.sub(lambda m: f'src="{escape(ref(m[1]) or "")}"', html)
+
+
+@cache
+def _article_template() -> Template:
+    # Rendered for every article of every format: looked up once.
+    return environment().get_template("offline_article.html.j2")
 
 
 def _offline_images(markdown: str, files: dict[str, str], image_ref: dict[str, str]) -> str:
@@ -143,8 +203,11 @@ def _offline_images(markdown: str, files: dict[str, str], image_ref: dict[str, s
     return IMAGE_LINK.sub(local, markdown)
 
 
-def offline_mirror(config: Config, store: Store, since: datetime | None = None) -> OfflineMirror:
-    """The kept articles of every channel (``since``: only those fetched at or after it)."""
+def offline_mirror(
+    config: Config, store: Store, since: datetime | None = None, variant: Variant | None = None
+) -> OfflineMirror:
+    """The kept articles of every channel (``since``: only those fetched at or after it); ``variant``: the
+    copy in the other script."""
     mirror = config.mirror.model_copy(update={"counter_url": None, "cache_bust": False})
     config = config.model_copy(update={"mirror": mirror})
     errors: list[str] = []
@@ -154,7 +217,7 @@ def offline_mirror(config: Config, store: Store, since: datetime | None = None) 
             view.heads = [h for h in view.heads if h.fetched >= since]
     views = [v for v in views if v.heads]
     images = stored_image_files(store, errors) if mirror.images == "copy" else {}
-    copy = OfflineMirror(config, store, views, images, errors=errors)
+    copy = OfflineMirror(config, store, views, images, errors=errors, variant=variant)
     if copy.updated:
         since_day = hot_since(copy.updated.date(), mirror.hot_window_days)
         copy.hot = hot_entries(store, since_day, mirror.hot_size, views)

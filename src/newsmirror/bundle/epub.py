@@ -15,9 +15,8 @@ from datetime import UTC
 from ebooklib import epub
 
 from newsmirror import layout
-from newsmirror.bundle.content import IMAGE_TYPES, OfflineMirror
+from newsmirror.bundle.content import IMAGE_TYPES, OfflineArticle, OfflineMirror, image_refs
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.html_site import markdown_parser
 from newsmirror.render.templating import plain_text
 
 # The earliest time a zip entry can carry: every entry gets it.
@@ -33,59 +32,71 @@ def epub_name(view: ChannelView) -> str:
     return f"{view.slug}.epub"
 
 
-def channel_epub(copy: OfflineMirror, view: ChannelView) -> bytes:
-    """The EPUB of one channel of ``copy``."""
-    mirror = copy.config.mirror
-    book = epub.EpubBook()
-    book.set_identifier(layout.url(mirror.base_url, view.index_path()))
-    book.set_title(f"{view.site.name} · {view.name}")
-    book.set_language("zh")
-    book.add_author(view.site.name)
-    book.add_metadata("DC", "publisher", mirror.title)
-    newest = max(h.fetched for h in view.heads)
-    oldest = min(h.fetched for h in view.heads)
-    book.add_metadata("DC", "description", f"{mirror.title}：{oldest:%Y-%m-%d} 至 {newest:%Y-%m-%d}")
-    style = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css", content=_STYLE.encode())
-    book.add_item(style)
+class ChannelBook:
+    """The EPUB of one channel of ``copy``: a chapter per article (``add``), then its bytes (``finish``)."""
 
-    added: set[str] = set()
-    chapters: list[epub.EpubHtml] = []
-    parser = markdown_parser()
-    for number, item in enumerate(copy.articles(view), start=1):
-        refs = {name: f"images/{name}" for name in item.images.values()}
-        body = parser.render(copy.standalone(item, refs))
-        chapter = epub.EpubHtml(
-            uid=f"a{number}",
-            file_name=f"{item.key.id}.xhtml",
-            title=plain_text(item.article.title) or "（无标题）",
-            lang="zh",
+    def __init__(self, copy: OfflineMirror, view: ChannelView) -> None:
+        self.copy, self.view = copy, view
+        mirror, convert = copy.config.mirror, copy.convert
+        self.lang = copy.variant.lang if copy.variant else "zh"
+        book = self.book = epub.EpubBook()
+        book.set_identifier(layout.url(copy.base_url, view.index_path()))
+        book.set_title(convert(f"{view.site.name} · {view.name}", view.site.id))
+        book.set_language(self.lang)
+        book.add_author(convert(view.site.name, view.site.id))
+        book.add_metadata("DC", "publisher", convert(mirror.title))
+        self.newest = max(h.fetched for h in view.heads)
+        oldest = min(h.fetched for h in view.heads)
+        book.add_metadata("DC", "description", convert(f"{mirror.title}：{oldest:%Y-%m-%d} 至 {self.newest:%Y-%m-%d}"))
+        self.style = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css", content=_STYLE.encode())
+        book.add_item(self.style)
+        self.added: set[str] = set()
+        self.chapters: list[epub.EpubHtml] = []
+
+    def add(self, item: OfflineArticle, body: str) -> None:
+        """The article as a chapter, and the images it shows that the book does not hold yet."""
+        held = {name for name in item.images.values() if name in self.added or self._add_image(item, name)}
+        content = image_refs(
+            self.copy.article_html(item, body, nav=False), lambda name: f"images/{name}" if name in held else None
         )
-        chapter.content = body
-        chapter.add_item(style)
-        book.add_item(chapter)
-        chapters.append(chapter)
-        for url, name in item.images.items():
-            if name in added:
-                continue
-            data = copy.store.image_data(url)
-            if data is None:
-                continue
-            added.add(name)
-            book.add_item(
-                epub.EpubImage(
-                    uid=f"img-{name.split('.')[0]}",
-                    file_name=f"images/{name}",
-                    media_type=IMAGE_TYPES[name.rsplit(".", 1)[1]],
-                    content=data,
-                )
+        chapter = epub.EpubHtml(
+            uid=f"a{len(self.chapters) + 1}",
+            file_name=f"{item.key.id}.xhtml",
+            title=plain_text(self.copy.convert(item.article.title, item.key.site)) or "（无标题）",
+            lang=self.lang,
+        )
+        chapter.content = content
+        chapter.add_item(self.style)
+        self.book.add_item(chapter)
+        self.chapters.append(chapter)
+
+    def _add_image(self, item: OfflineArticle, name: str) -> bool:
+        url = next(u for u, n in item.images.items() if n == name)
+        data = self.copy.store.image_data(url)
+        if data is None:
+            return False
+        self.added.add(name)
+        self.book.add_item(
+            epub.EpubImage(
+                uid=f"img-{name.split('.')[0]}",
+                file_name=f"images/{name}",
+                media_type=IMAGE_TYPES[name.rsplit(".", 1)[1]],
+                content=data,
             )
-    book.toc = chapters
-    book.spine = ["nav", *chapters]
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"mtime": newest.astimezone(UTC).replace(tzinfo=None)})
-    return _fixed_times(buffer.getvalue())
+        )
+        return True
+
+    def finish(self) -> bytes:
+        book = self.book
+        book.toc = self.chapters
+        book.spine = ["nav", *self.chapters]
+        book.add_item(epub.EpubNcx())
+        book.add_item(epub.EpubNav())
+        buffer = io.BytesIO()
+        # Not compressed here: _fixed_times compresses every entry once, with fixed times.
+        options = {"mtime": self.newest.astimezone(UTC).replace(tzinfo=None), "compresslevel": 0}
+        epub.write_epub(buffer, book, options)
+        return _fixed_times(buffer.getvalue())
 
 
 def _fixed_times(data: bytes) -> bytes:

@@ -24,11 +24,13 @@ def bundle_command(
         typer.Option("--format", help="zim, epub or html; repeat for several (default: all three)."),
     ] = None,
 ) -> None:
-    """Write offline copies of the mirror: a ZIM file for Kiwix, an EPUB per channel, an HTML file per article."""
-    from newsmirror.bundle import FORMATS, offline_mirror, write_bundles
+    """Write offline copies of the mirror: a ZIM file for Kiwix, an EPUB per channel, an HTML file per article.
+    With mirror.variants, the copy in the other script goes in its folder of OUT (e.g. OUT/zh-hant/)."""
+    from newsmirror.bundle import FORMATS, BundleResult, offline_mirror, write_bundles
     from newsmirror.config import parse_duration
     from newsmirror.models import utcnow
     from newsmirror.progress import StageDisplay
+    from newsmirror.render.variants import variants
 
     cfg = load(config)
     chosen = formats or list(FORMATS)
@@ -45,13 +47,18 @@ def bundle_command(
             say("error", error, "bundle")
         if not copy.views:
             fail(f"no article {'fetched in the last ' + since if since else 'in the store'}; nothing to bundle", 1)
-        try:
-            with StageDisplay(log) as display:
-                result = write_bundles(copy, out, chosen, display)
-        except OSError as exc:
-            fail(f"cannot write the bundles in {out}: {exc}")
+        result = BundleResult()
+        for variant in [None, *variants(cfg)]:
+            folder = out / variant.folder if variant else out
+            try:
+                with StageDisplay(log) as display:
+                    made = write_bundles(offline_mirror(cfg, store, cutoff, variant), folder, chosen, display)
+            except OSError as exc:
+                fail(f"cannot write the bundles in {folder}: {exc}")
+            result.written += made.written
+            result.unchanged += made.unchanged
     for path in [*result.written, *result.unchanged]:
-        if path.parent == out:
+        if path.parent.name != "html":
             console.print(f"{path}: {path.stat().st_size / 1024:.0f} KB", markup=False)
     console.print(f"bundles of {counted(copy.article_count, 'article')} in {out}: {result.summary()}", markup=False)
     finish(not copy.errors)

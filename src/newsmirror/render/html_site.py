@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -29,21 +28,9 @@ _HEAD_BLOCKS = 8
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
-@dataclass(frozen=True, slots=True)
-class BodyMarks:
-    """What an article page's HTML puts around the article's own text, and around the page's chrome (the
-    navigation, date line, share block and mirror list above and below it), for a search index to tell
-    them apart."""
-
-    body: tuple[str, str] = ("", "")
-    chrome: tuple[str, str] = ("", "")
-
-
 # Pagefind indexes only what a data-pagefind-body element holds (and, once one page has one, no page
 # without one: history pages and lists stay out of the results).
-SEARCH_BODY = BodyMarks(body=("<div data-pagefind-body>\n", "</div>\n"))
-# Kiwix's full-text index (libzim's HTML reader, from Xapian's omega) skips what these comments enclose.
-NOINDEX_CHROME = BodyMarks(chrome=("<!--htdig_noindex-->\n", "<!--/htdig_noindex-->\n"))
+_SEARCH_BODY = ("<div data-pagefind-body>\n", "</div>\n")
 
 # What a page of the site may load: its own images (and data: ones), its inline style; never a script.
 CSP = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
@@ -94,7 +81,7 @@ def to_html(
     asset_base_url: str | None = None,
     site_url: str | None = None,
     search: str | None = None,
-    marks: BodyMarks | None = None,
+    search_body: bool = False,
 ) -> str:
     """The HTML page of the managed Markdown file ``path`` holding ``markdown``.
 
@@ -105,8 +92,8 @@ def to_html(
     (``loading="lazy"``): on a slow line the text comes first. With ``site_url`` (where the HTML site
     is served) the page names its own address there as its canonical one.
     ``search`` is the search page's link, for a search box at the top (a plain form: no script).
-    ``marks``: on an article page, what to put around the article's text and around the rest
-    (``article_body``); other pages are left as they are.
+    ``search_body`` marks an article page's own text (``article_body``) as what the search index holds;
+    other pages are left as they are.
     """
     parser = markdown_parser()
     tokens = parser.parse(markdown)
@@ -131,35 +118,69 @@ def to_html(
                 if images:
                     child.attrSet("loading", "lazy")
                 images += 1
-    span = article_body(tokens, path) if marks else None
-    if marks and span:
+    span = article_body(tokens, path) if search_body else None
+    if span:
         start, end = span
         render = parser.renderer.render
         body = "".join(
             (
-                marks.chrome[0] + render(tokens[:start], parser.options, {}) + marks.chrome[1],
-                marks.body[0] + render(tokens[start:end], parser.options, {}) + marks.body[1],
-                marks.chrome[0] + render(tokens[end:], parser.options, {}) + marks.chrome[1],
+                render(tokens[:start], parser.options, {}),
+                _SEARCH_BODY[0] + render(tokens[start:end], parser.options, {}) + _SEARCH_BODY[1],
+                render(tokens[end:], parser.options, {}),
             )
         )
     else:
         body = parser.renderer.render(tokens, parser.options, {})
+    return wrap_page(
+        body,
+        plain_text(title) or mirror_title,
+        root=root,
+        lang=lang or page_language(title),
+        csp=csp,
+        feed=layout.FEED if feed else None,
+        feed_title=mirror_title,
+        canonical=layout.url(site_url, layout.html_path(path)) if site_url else None,
+        search=search,
+    )
+
+
+def wrap_page(
+    body: str,
+    title: str,
+    *,
+    root: str,
+    lang: str,
+    csp: str | None,
+    feed: str | None = None,
+    feed_title: str = "",
+    canonical: str | None = None,
+    search: str | None = None,
+    stylesheet: str | None = None,
+) -> str:
+    """A page of HTML ``body`` with the site's head and stylesheet (``root`` leads to the top of the tree):
+    inline, or linked from ``stylesheet`` (a path from the top of the tree holding ``STYLESHEET``)."""
     html = (
         environment()
         .get_template("page.html.j2")
         .render(
-            lang=lang or page_language(title),
-            title=plain_text(title) or mirror_title,
+            lang=lang,
+            title=title,
             root=root,
-            feed=layout.FEED if feed else None,
+            feed=feed,
             csp=csp,
-            canonical=layout.url(site_url, layout.html_path(path)) if site_url else None,
+            canonical=canonical,
             search=search,
-            feed_title=mirror_title,
+            feed_title=feed_title,
             body=body,
+            stylesheet=stylesheet,
         )
     )
     return html.rstrip() + "\n"
+
+
+def stylesheet() -> str:
+    """The pages' stylesheet, for a copy whose pages link one file instead of each holding it."""
+    return environment().get_template("page.css.j2").render()
 
 
 def article_body(tokens: Sequence[Token], path: str) -> tuple[int, int] | None:

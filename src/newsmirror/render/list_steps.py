@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from newsmirror import layout
 from newsmirror.config import parse_duration
@@ -26,6 +27,9 @@ from newsmirror.render.home import render_home
 from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
 from newsmirror.render.indexes import render_indexes
 from newsmirror.render.variants import Variant, convert_markdown, convert_text
+
+if TYPE_CHECKING:  # the bundle package is imported only when mirror.bundles asks for it (libzim, ebooklib)
+    from newsmirror.bundle.content import OfflineMirror
 
 
 def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -> dict[str, str]:
@@ -54,7 +58,7 @@ def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -
         run.stamps,
         newest,
         twins=run.twins(HOME),
-        offline=run.offline,
+        offline=[(path, size) for path, size in run.offline if run.variant_of(path) is None],
         fingerprint=run.fingerprint,
     )
     for variant in run.variants:
@@ -105,31 +109,40 @@ def variant_lists(
         newest,
         twins=run.twins(HOME, variant),
         top=link(in_tree(variant.folder, HOME), HOME).removesuffix(HOME),
-        offline=run.offline,
+        offline=[(path, size) for path, size in run.offline if path.startswith(prefix)],  # its own script's
         fingerprint=run.fingerprint,
     )
     return {in_tree(variant.folder, path): convert_markdown(text, variant.default) for path, text in lists.items()}
 
 
 def write_bundles(run: BuildRun, views: list[ChannelView]) -> None:
-    """offline/: the latest ZIM and EPUB bundles (mirror.bundles), each replacing the last one; made
-    again only when what they hold changed (they take seconds, not milliseconds)."""
-    from newsmirror.bundle import bundle_files, bundle_fingerprint, bundle_names, offline_mirror
+    """offline/: the latest ZIM and EPUB bundles (mirror.bundles), each replacing the last one, and a copy
+    in the other script's offline/ folder (zh-hant/offline/…) for each of mirror.variants; made again only
+    when what they hold changed (they take seconds, not milliseconds)."""
+    from newsmirror.bundle import offline_mirror
 
     mirror = run.config.mirror
     newest = max((h.fetched for v in views for h in v.heads), default=None)
     since = newest - parse_duration(mirror.bundle_since) if newest and mirror.bundle_since else None
-    copy = offline_mirror(run.config, run.store, since)
+    for variant in [None, *run.variants]:
+        copy = offline_mirror(run.config, run.store, since, variant)
+        _write_bundles(run, copy, in_tree(variant.folder, OFFLINE_DIR) if variant else OFFLINE_DIR)
+
+
+def _write_bundles(run: BuildRun, copy: OfflineMirror, folder: str) -> None:
+    from newsmirror.bundle import bundle_files, bundle_fingerprint, bundle_names
+
+    formats = run.config.mirror.bundles
     inputs = sha1_hex(bundle_fingerprint() + copy.fingerprint())
-    jobs = [Job(f"{OFFLINE_DIR}/{name}", inputs) for name in bundle_names(copy, mirror.bundles)]
+    jobs = [Job(f"{folder}/{name}", inputs) for name in bundle_names(copy, formats)]
     run.wanted.update(job.path for job in jobs)
     made = [job for job in jobs if (entry := run.manifest.get(job.path)) and entry.inputs == inputs]
     if len(made) == len(jobs) and all(run.current(job) for job in jobs):
         run.result.unchanged += len(jobs)
     else:
         run.report("bundles", 0, len(jobs))
-        for done, (name, data) in enumerate(bundle_files(copy, mirror.bundles), start=1):
-            run.put(Job(f"{OFFLINE_DIR}/{name}", inputs), data, f"offline copy {name}")
+        for done, (name, data) in enumerate(bundle_files(copy, formats), start=1):
+            run.put(Job(f"{folder}/{name}", inputs), data, f"offline copy {folder}/{name}")
             run.report("bundles", done, len(jobs))
     for job in jobs:
         stat = run.tree.stat(job.path)

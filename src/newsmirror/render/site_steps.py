@@ -18,7 +18,7 @@ from newsmirror.models import sha1_hex
 from newsmirror.render.archive import key_line
 from newsmirror.render.build_run import BuildRun, Job
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.html_site import SEARCH_BODY, to_html
+from newsmirror.render.html_site import to_html
 from newsmirror.render.search import SearchIndexError, index_pages, render_search_page
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, convert_markdown, convert_text
@@ -55,7 +55,7 @@ def write_html(run: BuildRun, lists: dict[str, str]) -> None:
                     asset_base_url=mirror.asset_base_url,
                     site_url=mirror.site_url,
                     search=SEARCH_PAGE if mirror.search and path == home else None,
-                    marks=SEARCH_BODY if mirror.search else None,  # results show the article's text, not the page's
+                    search_body=mirror.search,  # results show the article's text, not the page's
                 )
             except Exception as exc:  # a bug meeting one page costs its HTML twin, not the build
                 log.debug("html %s", path, exc_info=exc)
