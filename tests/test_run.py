@@ -174,6 +174,13 @@ def test_demo_twice_fetches_writes_and_commits_nothing_the_second_time(tmp_path:
     first = cli("demo", str(folder), "--port", port)
     assert "The mirror is in" in first.stderr, first.stderr
     assert (folder / "mirror" / "README.md").is_file()
+    # The demo shows the HTML site with its search, the traditional copy and the offline bundles of both.
+    for shown in ("index.html", "search.html", "pagefind/pagefind-entry.json", "zh-hant/search.html"):
+        assert (folder / "mirror" / shown).is_file(), shown
+    mirror = folder / "mirror"
+    assert "(offline/mirror.zim)" in (mirror / "README.md").read_text("utf-8")
+    assert "(../zh-hant/offline/mirror.zim)" in (mirror / "zh-hant/README.md").read_text("utf-8")
+    assert (mirror / "offline/mirror.zim").is_file() and (mirror / "zh-hant/offline/mirror.zim").is_file()
     head = git("--git-dir", str(folder / "remote.git"), "rev-parse", "main").strip()
     before = snapshot(folder / "mirror")
     config_mtime = (folder / "newsmirror.toml").stat().st_mtime_ns

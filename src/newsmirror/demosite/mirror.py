@@ -30,12 +30,22 @@ class DemoMirror:
         return self.config.output_dir / "README.md"
 
 
+# What the demo turns on beyond the defaults, to show it: the HTML site with its search, the copy in
+# traditional script, and the offline bundles (ZIM, EPUBs) of both in the tree.
+SHOWCASE = """\
+html = true
+search = true
+variants = ["zh-Hant"]
+bundles = ["zim", "epub"]
+"""
+
+
 def prepare_demo(site: DemoSite, folder: Path) -> DemoMirror:
     """The demo's folder with its config (rewritten only when it changes, so a second demo run
     changes nothing) and its bare remote, ready for a sync, build and publish."""
     folder = folder.resolve()
     remote = folder / "remote.git"
-    text = site.config_toml(output="mirror", store="newsmirror.db")
+    text = site.config_toml(output="mirror", store="newsmirror.db").replace("[mirror]\n", f"[mirror]\n{SHOWCASE}", 1)
     text += f'\n[[remote]]\nname = "local"\nurl = "{remote.as_posix()}"\n'
     config_path = folder / DEFAULT_CONFIG
     config = parse_config(text, str(config_path), folder)
