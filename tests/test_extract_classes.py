@@ -167,3 +167,67 @@ def test_br_broken_chinese_lines_join_into_their_paragraph() -> None:
     article = extract_article(html, "https://e.example/a.html")
     assert article.text.splitlines()[0] == text
     assert "\\" not in article.markdown.split("\n\n")[0]
+
+
+TEASERS_ZH = "<table>" + "".join(
+    f'<tr><td>·<a href="/r/{i}.html">{headline}</a>{decoration}</td></tr>'
+    for i, (headline, decoration) in enumerate(
+        [
+            ("市区新建三座人行天桥", "（2005-04-03 17:19）"),
+            ("地铁五号线下月试运行", "(图)"),
+            ("老城区改造启动", " 04-01"),
+        ]
+    )
+)
+TEASERS_EN = "".join(
+    f'<p><a href="/r/{i}.html">{headline}</a></p>'
+    for i, headline in enumerate(["New bridge opens to traffic", "Library hours extended", "Parking charges explained"])
+)
+
+
+@pytest.mark.parametrize(
+    ("page", "teasers", "headlines"),
+    [
+        (
+            "<article><div itemprop='articleBody'>{story}{teasers}</div></article>",
+            TEASERS_ZH,
+            ["市区新建三座人行天桥", "地铁五号线下月试运行", "老城区改造启动"],
+        ),
+        (
+            "<table><tr><td>{story}{teasers}</td></tr></table>",
+            TEASERS_EN,
+            ["New bridge opens to traffic", "Library hours extended", "Parking charges"],
+        ),
+    ],
+    ids=["zh", "en"],
+)
+def test_teasers_of_other_articles_inside_the_body_go(page: str, teasers: str, headlines: list[str]) -> None:
+    # Other articles' headlines inside the article's container (an articleBody
+    # element, a layout cell), with no class to tell them apart: each a link on
+    # the page, with a bullet, "(图)" or a date beside it; the article's lines are not links.
+    paragraphs = ZH_PARAGRAPHS if "市区" in teasers else EN_PARAGRAPHS
+    story = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = f"<html><head><title>Story</title></head><body>{page.format(story=story, teasers=teasers)}</body></html>"
+    text = extract_article(html, "https://e.example/a/3.html").text
+    for paragraph in paragraphs:
+        assert paragraph.strip()[:30] in text
+    for headline in headlines:
+        assert headline not in text, headline
+
+
+def test_links_in_a_table_of_data_stay() -> None:
+    # A table of works, each linked, beside plain cells of years and roles: data, not teasers.
+    rows = "".join(
+        f'<tr><td>{2000 + i}</td><td><a href="/w/{i}">{work}</a></td><td>{role}</td></tr>'
+        for i, (work, role) in enumerate(
+            [("原地踏步", "主唱"), ("一个男人", "作曲"), ("讨人喜欢", "主唱"), ("夏天", "制作")]
+        )
+    )
+    html = (
+        "<html><head><title>作品</title></head><body><article>"
+        + "".join(f"<p>{p}</p>" for p in ZH_PARAGRAPHS)
+        + f"<table>{rows}</table></article></body></html>"
+    )
+    text = extract_article(html, "https://e.example/a/4.html").text
+    for work in ("原地踏步", "一个男人", "讨人喜欢", "夏天"):
+        assert work in text

@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement
 
+from newsmirror.extract import portal
 from newsmirror.extract.density import article_core
 from newsmirror.extract.dom import NO_SPACE, TEXT_BLOCKS, copy_element, drop, parse_fragment, text_key
 from newsmirror.extract.images import is_placeholder
@@ -74,6 +75,13 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
     longer result wins; failing that, the page's markup or JSON-LD body is used.
     """
     # trafilatura works on its own copy of the parsed page.
+    body = _body_by_evidence(root, url, meta)
+    if body is not None:
+        portal.drop_teasers(body, root)
+    return body
+
+
+def _body_by_evidence(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | None:
     body = _trafilatura_body(root, url, fast=True)
     found = len(text_key(body)) if body is not None else 0
     expected = _expected_length(root, meta)

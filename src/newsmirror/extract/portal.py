@@ -48,6 +48,21 @@ _OUTER_BLOCKS = frozenset({"ul", "ol", "table", "tr", "dl"})
 # mid-sentence mark (not 。！？ or a closing quote), the next opens with a
 # character (not an indent, which opens a paragraph).
 _LINE_GOES_ON = re.compile(r"[\u4e00-\u9fff，、]$")
+# Teasers: headlines of other articles, each a link on the page, in a run of
+# at least this many blocks (with at most short unfinished lines between them,
+# a teaser's summary cut off mid-sentence); a run never takes more than this
+# share of the body, which would make the body a listing, not an article.
+_TEASER_RUN = 3
+_TEASER_SHARE = 0.5
+_UNFINISHED_LIMIT = 60
+_FINISHED = re.compile(r"[。！？.!?”\"’'」』）)]$")
+# What decorates a teaser around its linked headline: bullets, "(图)" or a bracketed date
+# after it, a date; compared without them (and without spaces and punctuation).
+_TEASER_TRAIL = re.compile(r"[(（\[【][^()（）\[\]【】]{0,24}[)）\]】]\W*$")
+_NOT_WORD = re.compile(r"[\W_]+")
+_DATE_CHARACTERS = "0123456789年月日"
+# A headline is short: a longer text is never compared as one.
+_TEASER_LIMIT = 200
 _LINE_CONTINUES = re.compile(r"^[\u4e00-\u9fff，、。]")
 
 
@@ -72,6 +87,71 @@ def join_broken_lines(root: HtmlElement) -> None:
             continue  # an indented line opens a paragraph
         if _LINE_GOES_ON.search(before.rstrip()) and _LINE_CONTINUES.match(after):
             drop(br)
+
+
+def teaser_key(text: str) -> str:
+    """A headline's text without spaces, bullets, "(图)" or a date beside it: how a teaser
+    and the link it repeats are compared."""
+    if len(text) > _TEASER_LIMIT:
+        return ""
+    return _NOT_WORD.sub("", _TEASER_TRAIL.sub("", text)).rstrip(_DATE_CHARACTERS)
+
+
+def drop_teasers(body: HtmlElement, page: HtmlElement) -> None:
+    """Other articles' headlines (related posts, "most read", portal teaser
+    columns) inside or after the article. They stand in runs: blocks whose
+    whole text is a link on the page (the extractor kept their text, not
+    always their links), three or more in a row."""
+    link_keys = {teaser_key(a.text_content()) for a in page.iter("a")}
+    link_keys.discard("")
+    blocks = _leaf_blocks(body)
+    doomed = _teaser_runs(blocks, link_keys)
+    total = sum(len(NO_SPACE.sub("", _text_of(b))) for b in blocks)
+    if doomed and sum(len(NO_SPACE.sub("", _text_of(b))) for b in doomed) <= _TEASER_SHARE * total:
+        for block in doomed:
+            drop(block)
+
+
+def _teaser_runs(blocks: list[HtmlElement], link_keys: set[str]) -> list[HtmlElement]:
+    """The runs of linked blocks among ``blocks``, with the short unfinished
+    lines inside them (their summaries)."""
+    found: list[HtmlElement] = []
+    data_rows: dict[HtmlElement, bool] = {}
+    run: list[HtmlElement] = []
+    teasers = last = 0
+
+    def close() -> None:
+        nonlocal teasers, last
+        if teasers >= _TEASER_RUN:
+            found.extend(run[:last])  # a run ends with its last teaser
+        run.clear()
+        teasers = last = 0
+
+    for block in blocks:
+        text = _text_of(block).strip()
+        key = teaser_key(text)
+        if block.tag in ("td", "th") and _in_data_row(block.getparent(), link_keys, data_rows):
+            close()  # a linked cell beside cells of plain text (a list of works, results): data, not teasers
+        elif key in link_keys:
+            run.append(block)
+            teasers += 1
+            last = len(run)
+        elif run and key and len(text) <= _UNFINISHED_LIMIT and not _FINISHED.search(text):
+            run.append(block)
+        else:
+            close()
+    close()
+    return found
+
+
+def _in_data_row(row: HtmlElement | None, link_keys: set[str], known: dict[HtmlElement, bool]) -> bool:
+    """Whether a table row mixes linked cells with cells of plain text (known: rows already seen)."""
+    if row is None:
+        return False
+    if row not in known:
+        keys = [teaser_key(_text_of(cell)) for cell in row if cell.tag in ("td", "th")]
+        known[row] = any(key and key not in link_keys for key in keys)
+    return known[row]
 
 
 def _leaf_blocks(root: HtmlElement) -> list[HtmlElement]:
