@@ -109,3 +109,17 @@ def test_listing_page_links() -> None:
     ]
     with pytest.raises(FeedError, match="no links matching"):
         parse_listing(LISTING.encode(), "https://www.example.com/china/", "div.missing a")
+
+
+def test_a_feed_the_feed_parser_crashes_on_is_a_feed_error() -> None:
+    # An unclosed CDATA inside <link> sends feedparser to its loose parser, which
+    # raised KeyError('links'): one clear FeedError, not an unexpected crash.
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>t</title><item><title></title><link><![CDATA[</link>"
+        "<content:encoded><![CDATA[]]></content:encoded></item>"
+        "<item><title><svg onload=alert(1)></title><link></link><content:encoded></content:encoded></item>"
+        "<item><title></title><link></link><content:encoded></content:encoded></item></channel></rss>"
+    )
+    with pytest.raises(FeedError, match="malformed feed"):
+        parse_feed(feed.encode(), "https://news.example/feed.xml")

@@ -122,7 +122,12 @@ def parse_feed(data: bytes, url: str, content_type: str = "") -> ParsedFeed:
     # feed's own (often wrong) labels over the text we decoded with care.
     utf8 = _XML_DECL_ENCODING.sub(r'\1 encoding="utf-8"', text, count=1).encode("utf-8")
     headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
-    parsed = feedparser.parse(utf8, response_headers=headers)
+    try:
+        parsed = feedparser.parse(utf8, response_headers=headers)
+    except (KeyError, IndexError, AttributeError, TypeError) as exc:
+        # feedparser's loose parser, its fallback for malformed XML, crashes on some
+        # (an unclosed CDATA inside <link>): such bytes are no feed we can read.
+        raise FeedError(f"malformed feed: the feed parser failed on it ({type(exc).__name__}: {exc})") from None
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not parsed.entries:
         if not parsed.get("version") and not parsed.feed.get("title"):
