@@ -231,3 +231,39 @@ def test_links_in_a_table_of_data_stay() -> None:
     text = extract_article(html, "https://e.example/a/4.html").text
     for work in ("原地踏步", "一个男人", "讨人喜欢", "夏天"):
         assert work in text
+
+
+@pytest.mark.parametrize(
+    ("title", "logo", "headline"),
+    [
+        ("土豆不“土” 土豆无“土” 松花江网", "松花江网", "土豆不“土” 土豆无“土”"),
+        ("Night buses reach the northern suburbs The Gazette", "The Gazette", "Night buses reach the northern suburbs"),
+    ],
+    ids=["zh", "en"],
+)
+def test_a_headline_joined_to_the_site_name_by_a_space_is_the_title(title: str, logo: str, headline: str) -> None:
+    html = (
+        f"<html><head><title>{title}</title></head><body><h1><a href='/'>{logo}</a></h1><h2>{headline}</h2>"
+        + "".join(f"<p>{p}</p>" for p in ZH_PARAGRAPHS + EN_PARAGRAPHS)
+        + "</body></html>"
+    )
+    assert extract_article(html, "https://e.example/a.html").title == headline
+
+
+def test_the_sites_own_copyright_notice_after_the_article_goes() -> None:
+    # No heading of the kind "免责声明": the notice names the site (本网, 本报社…) and its rights.
+    notice = [
+        "根据《中华人民共和国著作权法》等法律法规，未经书面许可，擅自转载本报社作品的，将涉嫌侵犯著作权人合法权益。本报社郑重公告：",
+        "一、任何单位或个人使用本报社的原创内容，必须事先取得书面授权；",
+        "二、对于各类非法转载行为，欢迎读者提供侵权线索。",
+    ]
+    html = (
+        "<html><head><title>全市防汛准备工作就绪</title></head><body><div class='article'>"
+        + "".join(f"<p>{p}</p>" for p in ZH_PARAGRAPHS + notice)
+        + "</div></body></html>"
+    )
+    text = extract_article(html, "https://e.example/a/5.html").text
+    for paragraph in ZH_PARAGRAPHS:
+        assert paragraph.strip() in text
+    for line in notice:
+        assert line[:12] not in text

@@ -196,7 +196,8 @@ def _byline(root: HtmlElement, zone: tzinfo) -> tuple[str, datetime | None]:
 
 def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
     """The headline: og:title without the site's name; else the part of
-    <title> that is also a heading on the page, else the page's one <h1>
+    <title> that is also a heading on the page, or a heading it opens or ends
+    with, else the page's one <h1>
     unless it is a logo (far shorter than the title's headline), else the
     title's longest part (site and channel names are the short ones)."""
     headings = {"".join(h.text_content().split()): h.text_content().strip() for h in root.iter("h1", "h2")}
@@ -213,10 +214,20 @@ def _page_title(root: HtmlElement, metas: dict[str, str]) -> str:
     for part in sorted(parts, key=len, reverse=True):
         if "".join(part.split()) in headings:
             return part
+    # A headline printed on the page that the title opens or ends with, the site's
+    # name joined to it by a space only ("土豆不“土” 松花江网", "Night buses The Gazette").
+    whole = "".join(text.split())
+    edges = [h for k, h in headings.items() if len(k) >= _LOGO_SHARE * len(whole) and _at_an_edge(k, whole)]
+    if edges:
+        return max(edges, key=len)
     longest = max(parts, key=len) if parts else text
     if len(h1s) == 1 and len(h1s[0]) >= _LOGO_SHARE * len(longest):
         return h1s[0]
     return longest
+
+
+def _at_an_edge(heading: str, title: str) -> bool:
+    return title.startswith(heading) or title.endswith(heading)
 
 
 def _headline(title: str, headings: dict[str, str]) -> str:

@@ -23,6 +23,13 @@ _TAIL_MARKERS = re.compile(
 # ...or the heading of a notice: "反侵权公告：", "振兴东北网版权与免责声明：".
 _TAIL_NOTICES = re.compile(r"反侵权公告|反侵權公告|免责声明|免責聲明|版权声明|版權聲明|著作权声明|著作權聲明")
 _NOTICE_HEADING_LIMIT = 40
+# ...or the site's own copyright notice, which names the site as 本网, 本站, 本报…:
+# "凡本网注明“来源：…”的作品，版权均属于…", "擅自转载本报社作品的，…".
+_OWN_NOTICE = re.compile(
+    r"(本网|本站|本报|本社|本刊|本台)[^。；]{0,40}(版权|著作权|转载|授权|侵权)"
+    r"|(版权|著作权|转载|授权|侵权)[^。；]{0,40}(本网|本站|本报|本社|本刊|本台)"
+)
+_OWN_NOTICE_LIMIT = 300
 # A related list's heading is at most this long.
 _HEADING_LIMIT = 200
 _TAIL_SHARE = 0.5
@@ -171,15 +178,21 @@ def cut_tail(root: HtmlElement) -> None:
     """Cut the page's notices and related lists that follow the article:
     from a short block that opens like one, when most of the text lies before it."""
     everything = _text_of(root)
-    if not (_TAIL_NOTICES.search(everything) or any(m in everything for m in ("相关", "相關", "推荐", "推薦", "延伸"))):
+    if not (
+        _TAIL_NOTICES.search(everything)
+        or _OWN_NOTICE.search(everything)
+        or any(m in everything for m in ("相关", "相關", "推荐", "推薦", "延伸"))
+    ):
         return
     total = len(NO_SPACE.sub("", everything))
     before = 0
     for block in _leaf_blocks(root):
         text = _text_of(block).strip()
         size = len(NO_SPACE.sub("", text))
-        heading = (len(text) <= _HEADING_LIMIT and _TAIL_MARKERS.match(text)) or (
-            len(text) <= _NOTICE_HEADING_LIMIT and _TAIL_NOTICES.search(text)
+        heading = (
+            (len(text) <= _HEADING_LIMIT and _TAIL_MARKERS.match(text))
+            or (len(text) <= _NOTICE_HEADING_LIMIT and _TAIL_NOTICES.search(text))
+            or (len(text) <= _OWN_NOTICE_LIMIT and _OWN_NOTICE.search(text))
         )
         if heading and before >= _TAIL_SHARE * total:
             _drop_from(block, root)
