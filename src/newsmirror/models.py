@@ -96,6 +96,7 @@ class RunSummary:
     deleted: int = 0  # articles marked deleted at their source by this run
     images: int = 0  # images shrunk and stored
     shrink_seconds: float = 0.0  # the time at least one of them was being shrunk
+    remade: int = 0  # stored articles whose Markdown the current converter made again (from their HTML)
     errors: list[str] = field(default_factory=list)
     # One line per feed that has failed every poll for over a day.
     failing: list[str] = field(default_factory=list)

@@ -22,6 +22,7 @@ from newsmirror.http import HttpClient
 from newsmirror.models import RunSummary, utcnow
 from newsmirror.store import Store
 from newsmirror.sync import Syncer, SyncProgress, configured_feeds, failing_lines, leases_kept
+from newsmirror.sync.markdown_upkeep import remake_markdown
 
 # A worker with nothing due looks again at least this often: another process may add feeds.
 IDLE_CHECK = timedelta(seconds=60)
@@ -51,6 +52,7 @@ async def work(
     total = RunSummary()
     async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
         syncer = Syncer(config, store, http, progress, executor)
+        syncer.summary.remade = await remake_markdown(config, store, executor)
         tasks: set[asyncio.Task[None]] = set()
         stopping = asyncio.create_task(stop.wait())
         reported = utcnow()

@@ -53,7 +53,8 @@ def print_summary(summary: RunSummary) -> None:
         f"feeds: {summary.feeds_ok} ok, {summary.feeds_unchanged} not modified, {summary.feeds_failed} failed; "
         f"articles: {summary.new} new, {summary.updated} updated, {summary.skipped} skipped, "
         f"{summary.failed} failed{not_due}"
-        + (f"; rechecked {summary.rechecked}, {summary.deleted} deleted at the source" if summary.rechecked else ""),
+        + (f"; rechecked {summary.rechecked}, {summary.deleted} deleted at the source" if summary.rechecked else "")
+        + (f"; {summary.remade} stored articles' Markdown made again by this release" if summary.remade else ""),
     )
 
 

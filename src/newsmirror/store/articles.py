@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from newsmirror.models import Article, ArticleKey
+from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.revisions import text_fingerprint
 from newsmirror.store.base import StoreBase
-from newsmirror.store.records import ArticleHead, GoneCheck, Recheck, Revision, SaveResult
+from newsmirror.store.records import ArticleHead, ArticleSource, GoneCheck, Recheck, Revision, SaveResult
 from newsmirror.store.rows import (
     ARTICLE_COLUMNS,
     HEAD_COLUMNS,
@@ -105,6 +105,42 @@ class ArticleQueries(StoreBase):
             )
             db.execute("DELETE FROM article_failures WHERE site = ? AND channel = ? AND id = ?", keys)
             return "updated" if row else "new"
+
+    def markdown_converter(self) -> str:
+        """The fingerprint of the converter that made the stored Markdown ("": not recorded yet)."""
+        row = self._db.execute("SELECT value FROM store_facts WHERE name = 'markdown_converter'").fetchone()
+        return row["value"] if row else ""
+
+    def set_markdown_converter(self, fingerprint: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO store_facts (name, value) VALUES ('markdown_converter', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (fingerprint,),
+            )
+
+    def article_sources(self, after: ArticleKey | None = None, limit: int = 200) -> list[ArticleSource]:
+        """Up to ``limit`` stored articles after ``after`` in key order, with what their Markdown is made from."""
+        start = (after.site, after.channel, after.id) if after else ("", "", "")
+        rows = self._db.execute(
+            "SELECT site, channel, id, url, title, html, markdown FROM articles"
+            " WHERE (site > ?) OR (site = ? AND channel > ?) OR (site = ? AND channel = ? AND id > ?)"
+            " ORDER BY site, channel, id LIMIT ?",
+            (start[0], start[0], start[1], start[0], start[1], start[2], limit),
+        )
+        return [
+            ArticleSource(ArticleKey(r["site"], r["channel"], r["id"]), r["url"], r["title"], r["html"], r["markdown"])
+            for r in rows
+        ]
+
+    def remake_markdown(self, key: ArticleKey, title: str, markdown: str) -> None:
+        """Store Markdown made again from the article's stored HTML: the same text in a better form, so
+        no revision, no update mark; its content hash changes, so its page is built again."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE articles SET markdown = ?, content_hash = ? WHERE site = ? AND channel = ? AND id = ?",
+                (markdown, sha1_hex(title + "\n" + markdown), key.site, key.channel, key.id),
+            )
 
     def revisions(self, key: ArticleKey) -> list[Revision]:
         """An article's earlier versions, oldest first (the current one is the article itself)."""

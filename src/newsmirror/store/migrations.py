@@ -185,12 +185,18 @@ _ARCHIVE = (
 ) WITHOUT ROWID""",
 )
 
+# Version 6: facts about the store as a whole, by name. "markdown_converter": the fingerprint of the
+# HTML → Markdown converter that made the stored articles' Markdown (sync makes it again from their
+# stored HTML when the converter changes).
+_FACTS = ("CREATE TABLE store_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the schema of stores made before stores carried a version", _V1),
     Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
     Migration(3, "images: width and height of the shrunk copy", _IMAGE_SIZES),
     Migration(4, "feeds polled when due: each feed's next poll and lease", _SCHEDULE),
     Migration(5, "revisions, rechecks, deletions at the source, file hashes for SHA256SUMS", _ARCHIVE),
+    Migration(6, "facts about the store: which converter made its Markdown", _FACTS),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -38,6 +38,17 @@ class ArticleHead:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleSource:
+    """What an article's Markdown is made from (its cleaned HTML and address), and the Markdown stored."""
+
+    key: ArticleKey
+    url: str
+    title: str
+    html: str
+    markdown: str
+
+
+@dataclass(frozen=True, slots=True)
 class Revision:
     """An earlier version of an article, as it was fetched at ``fetched``."""
 

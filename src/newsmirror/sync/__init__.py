@@ -25,6 +25,7 @@ from newsmirror.store import Store
 from newsmirror.sync.articles import needs_fetch
 from newsmirror.sync.base import GIVE_UP_AFTER
 from newsmirror.sync.feed_loop import Syncer
+from newsmirror.sync.markdown_upkeep import remake_markdown
 from newsmirror.sync.outcomes import ArticleOutcome, FeedOutcome, Silent, SyncProgress, together
 
 __all__ = [
@@ -155,6 +156,7 @@ async def sync(
             await together(syncer.channel(site, channel) for site, channel in due)
             await syncer.recheck(chosen)
             await syncer.retry_images(chosen)
+            syncer.summary.remade = await remake_markdown(config, store, executor)
     finally:
         store.release_feeds(owner)
     syncer.summary.failing = failing_lines(store, chosen)
