@@ -246,3 +246,26 @@ def test_every_page_shows_the_key_and_the_traditional_copy_has_the_archive(tmp_p
     assert "原文已被刪除的文章](indexes/deleted.md" in (hant / "README.md").read_text("utf-8")
     with Store(cfg.store_path) as store:
         assert build(cfg, store).written == []  # and nothing changes when nothing changed
+
+
+def test_pollers_sharing_a_store_never_recheck_an_article_twice_in_a_period(store_location: Path | str) -> None:
+    """Two workers (or a worker and a timer's run) may find the same rechecks due at once: each is
+    claimed by one of them only, as two checks that find a page gone must be a period apart."""
+    when = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    with Store(store_location) as store:
+        for number in (1, 2):
+            store.save_article(
+                Article(site="kzg", channel="p9", id=str(number), url=f"https://www.example.com/{number}.html",
+                        title=f"标题 {number}", markdown=f"正文 {number}。", html="", published=when, fetched=when)
+            )  # fmt: skip
+        now, period_start = when + 7 * ONE_HOUR, when + ONE_HOUR
+        due = store.due_rechecks(when - ONE_HOUR, period_start, 10)
+        assert len(due) == 2
+        first = store.claim_rechecks(due[:1], now, period_start)
+        assert first == due[:1]
+        # The other poller read the same list before the claim: it gets only what is left.
+        assert store.claim_rechecks(due, now, period_start) == due[1:]
+        assert store.claim_rechecks(due, now, period_start) == []
+        assert store.due_rechecks(when - ONE_HOUR, period_start, 10) == []
+        # A period later they are due again.
+        assert len(store.due_rechecks(when - ONE_HOUR, now + ONE_HOUR, 10)) == 2

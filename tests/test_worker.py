@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from newsmirror.config import load_config
 from newsmirror.demosite import DemoSite
 from newsmirror.models import article_id
 from newsmirror.store import Store
@@ -127,3 +129,48 @@ def test_a_worker_killed_mid_run_has_its_feeds_finished_by_the_other(tmp_path: P
         # The slow article was in the killed worker's hands; the other one stored it.
         other_log = (tmp_path / "other.log").read_text("utf-8")
         assert demo.expected.slow and all(f"/{article_id(url)}: new" in other_log for url in demo.expected.slow)
+
+
+def test_a_worker_rechecks_too_and_catches_edits_and_deletions_within_its_share(tmp_path: Path) -> None:
+    """A mirror run by workers alone: their rechecks find a silent edit and a deletion at the source,
+    and they spend at most recheck_share of the worker's requests."""
+    with DemoSite(slow_delay=0.1) as demo:
+        store = tmp_path / "store.db"
+        config = tmp_path / "newsmirror.toml"
+        text = demo.config_toml(output=str(tmp_path / "mirror"), store=str(store))
+        # The sample articles are from March 2026; a recheck period of 3.6 s; feeds polled every 1-2 s.
+        settings = 'images = "link"\nrecheck_days = 10000\nrecheck_hours = 0.001\nrecheck_share = 0.5\n'
+        text = text.replace("[mirror]\n", "[mirror]\n" + settings, 1)
+        config.write_text(text + '\n[schedule]\nlease = "3s"\nmin_interval = "1s"\nmax_interval = "2s"\n', "utf-8")
+        from_feed = tuple(f"/{site.id}/" for site in load_config(config).sites if site.body_from_feed)
+        world = [i for i in demo._items["cgw"] if i.channel == "world" and not i.missing and not i.video]
+        edited, gone = world[0], world[-1]
+        edited_url, gone_url = demo.base_url + edited.path, demo.base_url + gone.path
+
+        def caught() -> bool:
+            with Store(store, readonly=True) as opened:
+                keys = {h.key.id for h in opened.deleted_heads()}
+                return article_id(gone_url) in keys and any(
+                    len(opened.revisions(key)) == 1 for key in opened.article_keys() if key.id == edited.key
+                )
+
+        worker = start_worker(config, tmp_path / "worker.log")
+        try:
+            wait_for(lambda: stored_count(store) == len(demo.expected.all_articles()))
+            demo.edit_article(edited_url, "二十个沿海国家", "二十二个沿海国家")  # silent: its feed entry stays
+            demo.delete_article(gone_url, "404")
+            wait_for(caught, timeout=120)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    log = (tmp_path / "worker.log").read_text("utf-8")
+    assert "deleted at the source" in log
+    pages = {i.path for items in demo._items.values() for i in items}
+    # A recheck asks with the validators of the page's last answer; a page whose text comes from its
+    # feed was never fetched, so its first recheck asks without.
+    rechecks = [r for r in demo.requests if r.path in pages and (r.conditional or r.path.startswith(from_feed))]
+    others = len(demo.requests) - len(rechecks)
+    reported = sum(int(n) for n in re.findall(r"; rechecked (\d+),", log))
+    assert 0 < reported <= len(rechecks) <= others, (reported, len(rechecks), others)  # half of its requests at most

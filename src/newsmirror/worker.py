@@ -2,11 +2,14 @@
 
 A worker claims due feeds from the store under a lease (``Store.claim_feeds``),
 polls them with the same code as ``sync``, and sleeps until the next one falls
-due. Any number of workers share a PostgreSQL store: each claim skips the
-feeds another holds, and a worker that dies (even by kill -9) stops renewing
-its leases, so its feeds are claimed again once the lease runs out. SIGTERM
-(or Ctrl-C) stops claiming, lets the feeds in hand finish with their
-articles, gives back the leases and returns.
+due. As its feeds are polled it also rechecks recent articles, as ``sync``
+does, within the same share of its requests (``mirror.recheck_share``), so a
+mirror run by workers catches edits and deletions at the source too. Any number
+of workers share a PostgreSQL store: each claim skips the feeds another holds,
+and a worker that dies (even by kill -9) stops renewing its leases, so its
+feeds are claimed again once the lease runs out. SIGTERM (or Ctrl-C) stops
+claiming, lets the feeds in hand finish with their articles, gives back the
+leases and returns.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ async def work(
         tasks: set[asyncio.Task[None]] = set()
         stopping = asyncio.create_task(stop.wait())
         reported = utcnow()
+        rechecking: asyncio.Task[None] | None = None
+        requests = 0  # the requests made when rechecks were last considered: only new ones allow more
         try:
             while not stop.is_set():
                 now = utcnow()
@@ -67,6 +72,10 @@ async def work(
                     for key in claimed:
                         if key in channels:  # a feed only another worker's config has is left to its lease
                             tasks.add(asyncio.create_task(syncer.channel(*channels[key])))
+                if (rechecking is None or rechecking.done()) and http.requests > requests:
+                    requests = http.requests
+                    rechecking = asyncio.create_task(syncer.recheck(everything))
+                    tasks.add(rechecking)
                 if now - reported >= REPORT_EVERY:
                     await syncer.retry_images(everything)
                     _report(syncer, total, report, store, everything)
@@ -80,7 +89,7 @@ async def work(
                 for task in done - {stopping}:
                     tasks.discard(task)  # type: ignore[arg-type]
                     task.result()  # a store failure stops the worker (systemd restarts it)
-            # Stopping: the feeds in hand finish, with their articles.
+            # Stopping: the feeds in hand finish, with their articles (and the rechecks in hand).
             if tasks:
                 await asyncio.gather(*tasks)
         finally:
@@ -102,7 +111,17 @@ def _report(
     period = syncer.summary
     period.failing = failing_lines(store, chosen)
     report(period)
-    for name in ("feeds_ok", "feeds_unchanged", "feeds_failed", "new", "updated", "skipped", "failed"):
+    for name in (
+        "feeds_ok",
+        "feeds_unchanged",
+        "feeds_failed",
+        "new",
+        "updated",
+        "skipped",
+        "failed",
+        "rechecked",
+        "deleted",
+    ):
         setattr(total, name, getattr(total, name) + getattr(period, name))
     total.errors += period.errors
     syncer.summary = RunSummary()

@@ -168,6 +168,24 @@ class ArticleQueries(StoreBase):
             for r in rows
         ]  # fmt: skip
 
+    def claim_rechecks(self, due: list[Recheck], now: datetime, checked_before: datetime) -> list[Recheck]:
+        """Take ``due`` rechecks for one poller: those still not checked since ``checked_before`` are
+        marked checked at ``now`` and returned. Pollers sharing a store (workers, a timer's run) so
+        never check an article twice in one period: two checks that find it gone mark it deleted,
+        and they must be a period apart."""
+        taken = []
+        with self._transaction() as db:
+            for item in due:
+                key = item.key
+                rows = db.execute(
+                    "UPDATE articles SET checked = ? WHERE site = ? AND channel = ? AND id = ?"
+                    " AND (checked IS NULL OR checked <= ?) RETURNING id",
+                    (iso(now), key.site, key.channel, key.id, iso(checked_before)),
+                ).fetchall()
+                if rows:
+                    taken.append(item)
+        return taken
+
     def record_check(
         self, key: ArticleKey, when: datetime, *, present: bool = True, etag: str = "", last_modified: str = ""
     ) -> None:

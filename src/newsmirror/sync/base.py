@@ -35,6 +35,8 @@ class SyncBase:
         self.progress = progress
         self.executor = executor
         self.summary = RunSummary()
+        # Rechecks started by this poller, however long it runs: counted against recheck_share.
+        self.rechecks_started = 0
         per_host = 2 * config.http.per_host
         self._in_progress: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
         copy = config.mirror.images == "copy"

@@ -27,28 +27,33 @@ class Rechecks(ArticlePipeline):
     async def recheck(self, chosen: Iterable[tuple[SiteConfig, ChannelConfig]]) -> None:
         """Fetch recent stored articles again, to catch silent edits and deletions at the source.
 
-        A run spends at most ``recheck_share`` of its requests on rechecks: they are bounded by
-        the requests the rest of the run made, and the longest unchecked go first, so they
-        spread over the runs of a ``recheck_hours`` period instead of coming all at once.
+        A poller (a sync, or a worker however long it runs) spends at most ``recheck_share`` of its
+        requests on rechecks: they are bounded by the requests the rest of it made, and the longest
+        unchecked go first, so they spread over the runs of a ``recheck_hours`` period instead of
+        coming all at once. Called again (a worker calls it as its feeds are polled), it makes only
+        the rechecks the requests made since allow. Each recheck is claimed in the store first, so
+        pollers sharing it never check one article twice in a period.
         """
         mirror = self.config.mirror
         if not mirror.recheck_days:
             return
         share = mirror.recheck_share
-        budget = math.floor(self.http.requests * share / (1 - share))
+        others = self.http.requests - self.rechecks_started
+        budget = math.floor(others * share / (1 - share)) - self.rechecks_started
         if budget < 1:
             return
         now = utcnow()
+        checked_before = now - timedelta(hours=mirror.recheck_hours)
         channels = {(site.id, channel.id): (site, channel) for site, channel in chosen}
         due = [
             item
-            for item in self.store.due_rechecks(
-                now - timedelta(days=mirror.recheck_days), now - timedelta(hours=mirror.recheck_hours), budget * 4
-            )
+            for item in self.store.due_rechecks(now - timedelta(days=mirror.recheck_days), checked_before, budget * 4)
             if (item.key.site, item.key.channel) in channels
         ][:budget]
+        due = self.store.claim_rechecks(due, now, checked_before) if due else []
         if not due:
             return
+        self.rechecks_started += len(due)
         self.progress.found(len(due))
         rules = {site.id: SiteRules.from_site(site) for site, _ in channels.values()}
         await together(
