@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsmirror.config import Config
+from newsmirror.layout import channel_label
 from newsmirror.store import Store
 from newsmirror.words import counted
 
@@ -119,7 +120,7 @@ class FeedHealth:
 
     @property
     def label(self) -> str:
-        return f"{self.site}/{self.channel}"
+        return channel_label(self.site, self.channel)
 
     @property
     def failing(self) -> bool:

@@ -38,14 +38,17 @@ class ImageQueries(StoreBase):
         return [url for url in urls if url not in done]
 
     def images_to_retry(self, max_attempts: int) -> list[tuple[str, ArticleKey]]:
-        """(image URL, an article showing it) for every recorded image not stored yet and tried fewer times."""
+        """(image URL, an article showing it: the first by key) for every recorded image not stored yet
+        and tried fewer times, by URL."""
         rows = self._db.execute(
-            "SELECT a.url, min(a.site || '/' || a.channel || '/' || a.id) AS article FROM article_images a"
-            " LEFT JOIN images i ON i.url = a.url"
-            " WHERE i.url IS NULL OR (i.data IS NULL AND i.attempts < ?) GROUP BY a.url ORDER BY a.url",
+            "SELECT a.url, a.site, a.channel, a.id FROM article_images a LEFT JOIN images i ON i.url = a.url"
+            " WHERE i.url IS NULL OR (i.data IS NULL AND i.attempts < ?) ORDER BY a.url, a.site, a.channel, a.id",
             (max_attempts,),
         )
-        return [(r["url"], ArticleKey(*r["article"].split("/", 2))) for r in rows]
+        first: dict[str, ArticleKey] = {}
+        for url, site, channel, id_ in rows:
+            first.setdefault(url, ArticleKey(site, channel, id_))
+        return list(first.items())
 
     def save_image(self, url: str, image: ShrunkImage) -> None:
         """Store the shrunk copy of the image at ``url`` (the only copy the mirror keeps)."""

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.http import HttpClient
+from newsmirror.layout import channel_label
 from newsmirror.models import RunSummary, utcnow
 from newsmirror.schedule import FAILING_INTERVAL, FAILING_NAMED_AFTER
 from newsmirror.store import Store
@@ -87,7 +88,8 @@ def failing_lines(store: Store, chosen: Iterable[tuple[SiteConfig, ChannelConfig
         if (state.site, state.channel) in wanted and state.failing_since:
             since = state.failing_since.strftime("%Y-%m-%d %H:%M UTC")
             lines.append(
-                f"feed {state.site}/{state.channel} has failed every poll since {since} ({state.failures} polls); "
+                f"feed {channel_label(state.site, state.channel)} has failed every poll since {since} "
+                f"({state.failures} polls); "
                 f"it is tried about every {FAILING_INTERVAL.total_seconds() / 3600:.0f} h until it answers. "
                 f"Last error: {state.error}"
             )

@@ -14,6 +14,7 @@ from newsmirror.config import ChannelConfig, SiteConfig
 from newsmirror.extract import ExtractionError, SiteRules, extract_article
 from newsmirror.http import FetchError
 from newsmirror.image_fetch import image_urls
+from newsmirror.layout import article_label
 from newsmirror.models import canonical_url, utcnow
 from newsmirror.store import Recheck
 from newsmirror.sync.articles import ArticlePipeline
@@ -64,11 +65,11 @@ class Rechecks(ArticlePipeline):
         async with self._in_progress[urlsplit(item.url).netloc]:
             outcome = await self._recheck_one(item, site, rules)
         self.summary.rechecked += 1
-        self.progress.article(f"{site.id}/{channel.id}/{item.key.id}", outcome, "rechecked")
+        self.progress.article(article_label(item.key), outcome, "rechecked")
 
     async def _recheck_one(self, item: Recheck, site: SiteConfig, rules: SiteRules) -> ArticleOutcome:
         key = item.key
-        label = f"{key.site}/{key.channel}/{key.id}"
+        label = article_label(key)
         now = utcnow()
         try:
             response = await self.http.get(item.url, etag=item.etag, last_modified=item.last_modified)
