@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import subprocess
 import threading
@@ -95,6 +96,40 @@ def test_the_tree_is_signed_and_standard_tools_accept_it(tmp_path: Path) -> None
     with Store(cfg.store_path) as store:
         again = build(cfg, store)
     assert again.written == [] and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_sha256sums_stays_true_to_files_changed_behind_the_builds_back(tmp_path: Path) -> None:
+    """A no-change build does not hash or sign again; whatever changed the tree since (a file added
+    or edited by hand, SHA256SUMS or its signature damaged) is in the next one's SHA256SUMS."""
+    cfg = mirror(tmp_path)
+    out = built(cfg)
+    key = str(pub_of(cfg))
+
+    def rebuilt_and_faithful() -> None:
+        built(cfg)
+        assert subprocess.run(["sha256sum", "--quiet", "-c", layout.SUMS], cwd=out).returncode == 0
+        code, output = verify(str(out), "--key", key)
+        assert code == 0 and "a faithful copy" in output, output
+
+    sums = out / layout.SUMS
+    stamp = sums.stat().st_mtime_ns
+    rebuilt_and_faithful()
+    assert sums.stat().st_mtime_ns == stamp  # nothing changed: not even rewritten
+    cname = out / "CNAME"
+    cname.write_text("mirror.example.org\n", "utf-8")  # a file the build does not manage
+    rebuilt_and_faithful()
+    assert "  CNAME\n" in sums.read_text("utf-8")
+    moment = cname.stat().st_mtime_ns
+    cname.write_text("mirror.example.net\n", "utf-8")  # edited in place, the same size
+    os.utime(cname, ns=(moment + 10**9, moment + 10**9))
+    rebuilt_and_faithful()
+    page = out / "pages/kzg/p9/1029400.md"
+    page.write_text(page.read_text("utf-8") + "伪造\n", "utf-8")  # a page edited by hand is written again
+    rebuilt_and_faithful()
+    sums.write_text("damaged\n", "utf-8")
+    rebuilt_and_faithful()
+    (out / layout.SUMS_SIG).unlink()
+    rebuilt_and_faithful()
 
 
 def test_a_clone_verifies_and_every_change_is_named(tmp_path: Path) -> None:

@@ -198,13 +198,10 @@ def write_histories(run: BuildRun) -> None:
 
 def weigh_pages(run: BuildRun, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
     """The largest article page and how many are over budget, from the sizes of the files written."""
-    sizes: dict[str, int] = {}
 
     def size(path: str) -> int:
-        if path not in sizes:
-            stat = run.tree.stat(path)
-            sizes[path] = stat.st_size if stat else 0
-        return sizes[path]
+        stat = run.files.get(path)
+        return stat.st_size if stat else 0
 
     budget = run.config.mirror.page_budget
     html = run.config.mirror.html

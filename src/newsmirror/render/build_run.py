@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -15,11 +16,12 @@ from newsmirror.layout import (
     in_tree,
     link,
 )
-from newsmirror.models import ArticleKey
+from newsmirror.models import ArticleKey, sha1_hex
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.files import OutputTree, UnsafePathError
-from newsmirror.render.manifest import TreeHashes, manifest_text
+from newsmirror.render.manifest import TreeHashes, manifest_text, tree_state
 from newsmirror.render.result import BuildResult, Progress
+from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, variants
 from newsmirror.signing import SigningKey
 from newsmirror.store import BuiltFile, Store, StoreError
@@ -53,11 +55,14 @@ class BuildRun:
         self.report = progress or (lambda stage, done, total: None)
         self.result = BuildResult()
         self.manifest = store.build_manifest(str(tree.root))
+        # The tree as this build found it, walked once; kept up to date with every write and removal,
+        # so deciding what is current, weighing pages and SHA256SUMS need no walk of their own.
+        self.scan = tree.scan()
+        self.files = self.scan.files
         self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
         # every file the tree should hold
-        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS}
-        if signer:
-            self.wanted.update((layout.SUMS_SIG, layout.SUMS_PUB))
+        # (SHA256SUMS.sig and .pub too when nothing signs: a build without a key leaves them alone)
+        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS, layout.SUMS_SIG, layout.SUMS_PUB}
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
         self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
@@ -70,9 +75,10 @@ class BuildRun:
             return [(v.label, link(path, in_tree(v.folder, path))) for v in self.variants]
         return [(variant.back_label, link(in_tree(variant.folder, path), path))]
 
-    def current(self, job: Job) -> bool:
-        """Is the file there, made from these inputs, and untouched since?"""
-        entry, stat = self.manifest.get(job.path), self.tree.stat(job.path)
+    def current(self, job: Job, stat: os.stat_result | None = None) -> bool:
+        """Is the file there, made from these inputs, and untouched since? ``stat``: of a file
+        the tree's scan leaves out (SHA256SUMS and its signature)."""
+        entry, stat = self.manifest.get(job.path), stat or self.files.get(job.path)
         if not (entry and stat and entry.inputs == job.inputs and entry.size == stat.st_size):
             return False
         if entry.mtime_ns == stat.st_mtime_ns:
@@ -94,40 +100,62 @@ class BuildRun:
             self.result.written.append(job.path)
         else:
             self.result.unchanged += 1
+        self.record(job, data)
+
+    def record(self, job: Job, data: bytes) -> None:
+        """Remember the file just written (or found holding ``data``) in the tree's state and the manifest."""
         stat = self.tree.stat(job.path)
         if stat:
+            if job.path not in layout.NOT_IN_SUMS:
+                self.files[job.path] = stat
             self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, sha1_of(data))
 
     def variant_of(self, path: str) -> Variant | None:
         return next((v for v in self.variants if path.startswith(f"{v.folder}/")), None)
 
     def write_sums(self) -> None:
-        """SHA256SUMS of every file of the tree, its signature and the key that makes it, last of all."""
+        """SHA256SUMS of every file of the tree, its signature and the key that makes it, last of all.
+
+        Made again only when the tree's state changed since the last one: a file the build wrote
+        or removed, or one changed behind its back (every file's size and mtime, as scanned, and
+        the key). The same state gives the same hashes, so the same SHA256SUMS and signature.
+        """
         try:
             if self.signer:
                 self.write_root(layout.SUMS_PUB, self.signer.public.openssh().encode())
             started = time.perf_counter()
-            text = manifest_text(TreeHashes(self.store, self.tree.root).compute())
+            key = self.signer.public.fingerprint if self.signer else ""
+            state = sha1_hex(code_fingerprint() + key + tree_state(self.files))
+            jobs = [Job(layout.SUMS, state), *([Job(layout.SUMS_SIG, state)] if self.signer else [])]
+            if all(self.current(job, self.tree.stat(job.path)) for job in jobs):
+                self.result.unchanged += len(jobs)
+            else:
+                text = manifest_text(TreeHashes(self.store, self.tree.root).compute(self.files))
+                self.write_root(layout.SUMS, text.encode(), jobs[0])
+                if self.signer:
+                    self.write_root(layout.SUMS_SIG, self.signer.sign(text.encode()).encode(), jobs[1])
             self.result.manifest_seconds = time.perf_counter() - started
-            self.write_root(layout.SUMS, text.encode())
-            if self.signer:
-                self.write_root(layout.SUMS_SIG, self.signer.sign(text.encode()).encode())
         except OSError as exc:
             self.result.errors.append(f"cannot write {layout.SUMS}: {exc}")
 
-    def write_root(self, path: str, data: bytes) -> None:
+    def write_root(self, path: str, data: bytes, job: Job | None = None) -> None:
+        """Write a file at the top of the tree; ``job``: remember it in the manifest."""
         if self.tree.write(path, data):
             self.result.written.append(path)
         else:
             self.result.unchanged += 1
+        self.record(job or Job(path, ""), data)
+        if job is None:
+            self.recorded.pop(path, None)
 
     def remove_unwanted(self) -> None:
         """Retention and removed channels: what the build once made and no longer wants goes."""
         made_here = {path for path in self.manifest if "/" not in path}  # index.html: only if the build made it
-        for path in sorted((self.tree.existing() | made_here) - self.wanted):
+        for path in sorted((self.tree.existing(self.scan) | made_here) - self.wanted):
             try:
                 self.tree.remove(path)
                 self.result.removed.append(path)
+                self.files.pop(path, None)
             except (OSError, UnsafePathError) as exc:
                 self.result.errors.append(f"cannot remove {path}: {exc}")
 

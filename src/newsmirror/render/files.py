@@ -8,13 +8,53 @@ a LICENSE, a CNAME) is never read, written or deleted.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmirror.layout import MANAGED_DIRS, MANAGED_SUFFIXES, ROOT_FILES, SAFE_SEGMENT, TEMP_MARK, VARIANT_DIRS
+from newsmirror.layout import (
+    MANAGED_DIRS,
+    MANAGED_SUFFIXES,
+    NOT_IN_SUMS,
+    ROOT_FILES,
+    SAFE_SEGMENT,
+    TEMP_MARK,
+    VARIANT_DIRS,
+)
 
 
 class UnsafePathError(ValueError):
     """A path the build was asked to produce would leave its managed subtrees."""
+
+
+@dataclass(slots=True)
+class TreeScan:
+    """One walk of an output tree, with one stat per file: what a build and SHA256SUMS need to know of it."""
+
+    # Relative path → stat of every regular file a clone holds: all but .git, SHA256SUMS and its
+    # signature, and temporary files.
+    files: dict[str, os.stat_result] = field(default_factory=dict)
+    # Whatever else is not a folder: temporary files of a killed build, symbolic links.
+    others: set[str] = field(default_factory=set)
+
+
+def scan_tree(root: Path) -> TreeScan:
+    """Walk the tree once, following no symbolic link."""
+    scan = TreeScan()
+    pending = [("", str(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if not prefix and entry.name in NOT_IN_SUMS:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((rel + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(TEMP_MARK):
+                    scan.files[rel] = entry.stat(follow_symlinks=False)
+                elif not entry.is_dir():  # a link to a folder is left alone, as os.walk does
+                    scan.others.add(rel)
+    return scan
 
 
 class OutputTree:
@@ -53,6 +93,10 @@ class OutputTree:
             raise UnsafePathError(f"{directory} leads outside the output folder {self.root}")
         self._safe_dirs.add(directory)
 
+    def scan(self) -> TreeScan:
+        """The tree as it is now (empty before the first build made it)."""
+        return scan_tree(self.root) if self.root.is_dir() else TreeScan()
+
     def stat(self, rel: str) -> os.stat_result | None:
         try:
             return os.stat(self._absolute(rel), follow_symlinks=False)
@@ -86,17 +130,15 @@ class OutputTree:
             raise
         return True
 
-    def existing(self) -> set[str]:
+    def existing(self, scan: TreeScan) -> set[str]:
         """Relative paths of the files found in the managed subtrees that the build may have produced."""
-        found: set[str] = set()
-        for name in MANAGED_DIRS:
-            top = self.root / name
-            if not top.is_dir():
-                continue
-            for folder, _dirs, files in os.walk(top):  # does not follow symlinked folders
-                prefix = Path(folder).relative_to(self.root).as_posix()
-                found.update(f"{prefix}/{f}" for f in files if f.endswith(MANAGED_SUFFIXES) or f.startswith(TEMP_MARK))
-        return found
+        return {
+            rel
+            for rel in [*scan.files, *scan.others]
+            if "/" in rel
+            and rel.partition("/")[0] in MANAGED_DIRS
+            and (rel.endswith(MANAGED_SUFFIXES) or rel.rpartition("/")[2].startswith(TEMP_MARK))
+        }
 
     def remove(self, rel: str) -> None:
         """Delete a managed file (or a leftover temporary file of a killed build) and any folder it leaves empty."""

@@ -145,6 +145,6 @@ def _write_bundles(run: BuildRun, copy: OfflineMirror, folder: str) -> None:
             run.put(Job(f"{folder}/{name}", inputs), data, f"offline copy {folder}/{name}")
             run.report("bundles", done, len(jobs))
     for job in jobs:
-        stat = run.tree.stat(job.path)
+        stat = run.files.get(job.path)
         if stat:
             run.offline.append((job.path, stat.st_size))

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsmirror import layout
+from newsmirror.render.files import scan_tree
 from newsmirror.store import Store
 
 _CHUNK = 1 << 20
@@ -23,20 +23,7 @@ _CHUNK = 1 << 20
 def published_files(root: Path) -> dict[str, os.stat_result]:
     """Relative path → stat of every regular file of the tree that a clone holds (no symlinks followed).
     One stat per file (scandir's), as a no-change build walks every file of the tree."""
-    found: dict[str, os.stat_result] = {}
-    pending = [("", str(root))]
-    while pending:
-        prefix, folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if not prefix and entry.name in layout.NOT_IN_SUMS:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((rel + "/", entry.path))
-                elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(layout.TEMP_MARK):
-                    found[rel] = entry.stat(follow_symlinks=False)
-    return found
+    return scan_tree(root).files
 
 
 def sha256_file(path: Path) -> str:
@@ -45,6 +32,13 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def tree_state(files: dict[str, os.stat_result]) -> str:
+    """A fingerprint of every file's path, size and mtime: all SHA256SUMS is made from, since a
+    file's hash is taken again only when its size or mtime changed."""
+    lines = "".join(f"{path}\0{files[path].st_size}\0{files[path].st_mtime_ns}\n" for path in sorted(files))
+    return hashlib.sha1(lines.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def manifest_text(hashes: dict[str, str]) -> str:
@@ -70,10 +64,13 @@ class TreeHashes:
     store: Store
     root: Path
 
-    def compute(self) -> dict[str, str]:
+    def compute(self, files: dict[str, os.stat_result] | None = None) -> dict[str, str]:
+        """path → SHA-256 of every file; ``files``: the tree's files and their stats when the caller
+        knows them already (a build that walked the tree and kept track of what it wrote and removed)."""
         output = str(self.root)
         known = self.store.tree_hashes(output)
-        files = published_files(self.root)
+        if files is None:
+            files = published_files(self.root)
         hashes: dict[str, str] = {}
         changed: dict[str, tuple[int, int, str]] = {}
         for rel, stat in files.items():
