@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.revisions import text_fingerprint
@@ -271,18 +273,14 @@ class ArticleQueries(StoreBase):
 
     def articles(self, site: str, channel: str, limit: int | None = None) -> list[Article]:
         """A channel's articles, newest first."""
-        rows = self._db.execute(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE site = ? AND channel = ?"
-            " ORDER BY published DESC, id DESC LIMIT ?",
-            (site, channel, sql_limit(limit)),
-        )
-        return [article_from_row(row) for row in rows]
+        return [article_from_row(row) for row in self._newest(ARTICLE_COLUMNS, site, channel, limit)]
 
     def article_heads(self, site: str, channel: str, limit: int | None = None) -> list[ArticleHead]:
         """A channel's articles without their bodies, newest first (the order of ``articles``)."""
-        rows = self._db.execute(
-            f"SELECT {HEAD_COLUMNS} FROM articles"
-            " WHERE site = ? AND channel = ? ORDER BY published DESC, id DESC LIMIT ?",
+        return [head_from_row(row) for row in self._newest(HEAD_COLUMNS, site, channel, limit)]
+
+    def _newest(self, columns: str, site: str, channel: str, limit: int | None) -> Iterable[Any]:
+        return self._db.execute(
+            f"SELECT {columns} FROM articles WHERE site = ? AND channel = ? ORDER BY published DESC, id DESC LIMIT ?",
             (site, channel, sql_limit(limit)),
         )
-        return [head_from_row(r) for r in rows]

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary
 from newsmirror.store.records import ArticleHead
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 ARTICLE_COLUMNS = (
     "site, channel, id, url, title, author, published, fetched, markdown, html, lead_image, content_hash, feed_hash,"
     " updated, deleted"
 )
+R = TypeVar("R", bound="DataclassInstance")
+
 HEAD_COLUMNS = "site, channel, id, url, title, author, published, fetched, content_hash, updated, deleted"
 
 
@@ -46,28 +53,34 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def article_from_row(row: Any) -> Article:
-    return Article(
-        site=row["site"],
-        channel=row["channel"],
-        id=row["id"],
-        url=row["url"],
-        title=row["title"],
-        author=row["author"],
-        published=parse_iso(row["published"]),
-        fetched=parse_iso(row["fetched"]),
-        markdown=row["markdown"],
-        html=row["html"],
-        lead_image=row["lead_image"],
-        content_hash=row["content_hash"],
-        feed_hash=row["feed_hash"],
-        updated=maybe_iso(row["updated"]),
-        deleted=maybe_iso(row["deleted"]),
-    )
-
-
 def maybe_iso(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
+
+
+# How columns stored otherwise than they are used are read.
+_ARTICLE_COLUMNS_READ = {"published": parse_iso, "fetched": parse_iso, "updated": maybe_iso, "deleted": maybe_iso}
+_FEED_STATE_COLUMNS_READ: dict[str, Callable[[Any], Any]] = {
+    "ok": bool,
+    **dict.fromkeys(("checked_at", "last_success", "last_error_at", "next_due", "failing_since"), maybe_iso),
+}
+
+
+def record_from_row(record: type[R], row: Any, read: Mapping[str, Callable[[Any], Any]]) -> R:
+    """A dataclass record whose fields are named as the row's columns; ``read`` converts the columns
+    that are not stored as they are used (dates as ISO text, flags as integers)."""
+    return record(**{f.name: read.get(f.name, _as_stored)(row[f.name]) for f in fields(record)})
+
+
+def _as_stored(value: Any) -> Any:
+    return value
+
+
+def article_from_row(row: Any) -> Article:
+    return record_from_row(Article, row, _ARTICLE_COLUMNS_READ)
+
+
+def feed_state_from_row(row: Any) -> FeedState:
+    return record_from_row(FeedState, row, _FEED_STATE_COLUMNS_READ)
 
 
 def head_from_row(r: sqlite3.Row) -> ArticleHead:
@@ -81,25 +94,6 @@ def head_from_row(r: sqlite3.Row) -> ArticleHead:
         r["content_hash"],
         maybe_iso(r["updated"]),
         maybe_iso(r["deleted"]),
-    )
-
-
-def feed_state_from_row(row: Any) -> FeedState:
-    return FeedState(
-        site=row["site"],
-        channel=row["channel"],
-        url=row["url"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        checked_at=maybe_iso(row["checked_at"]),
-        ok=bool(row["ok"]),
-        error=row["error"],
-        last_success=maybe_iso(row["last_success"]),
-        failures=row["failures"],
-        last_error=row["last_error"],
-        last_error_at=maybe_iso(row["last_error_at"]),
-        next_due=maybe_iso(row["next_due"]),
-        failing_since=maybe_iso(row["failing_since"]),
     )
 
 
