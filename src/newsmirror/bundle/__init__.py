@@ -12,7 +12,6 @@ Bundles read only the store and the config, like the build. Their bytes follow f
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -23,6 +22,7 @@ from newsmirror.bundle.content import OfflineMirror, offline_mirror
 from newsmirror.bundle.epub import ChannelBook, epub_name
 from newsmirror.bundle.single import single_html, single_name
 from newsmirror.bundle.zim import ZimWriter
+from newsmirror.render.files import write_atomically
 from newsmirror.render.templating import code_fingerprint
 
 __all__ = ["FORMATS", "ZIM_NAME", "BundleResult", "bundle_files", "offline_mirror", "write_bundles"]
@@ -128,11 +128,5 @@ def _write(target: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".tmp-newsmirror-{os.getpid()}-{target.name}")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
     return True

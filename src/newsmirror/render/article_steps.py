@@ -4,6 +4,8 @@ history pages, and the weight of each page."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from newsmirror import layout
 from newsmirror.errors import unexpected
@@ -25,7 +27,7 @@ from newsmirror.render.pages import page_inputs, render_page, settings_fingerpri
 from newsmirror.render.qr import QrDrawer, qr_inputs
 from newsmirror.render.result import PageWeight
 from newsmirror.render.templating import code_fingerprint
-from newsmirror.render.variants import convert_markdown
+from newsmirror.render.variants import Variant, convert_markdown
 from newsmirror.store import Revision
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,17 @@ def plan_articles(
     settings = sha1_hex(settings_fingerprint(run.config.mirror, code_fingerprint() + run.fingerprint) + langs)
     pages: list[PageJob] = []
     codes: list[tuple[Job, str]] = []
+
+    def plan(view: ChannelView, key: ArticleKey, page: Job, qr: Job, url: str, variant: Variant | None = None) -> None:
+        """A page (of the mirror, or of a copy) and its QR code: wanted, and drawn unless current."""
+        run.wanted.update((page.path, qr.path))
+        run.stamps[page.path] = page.inputs[:8]
+        run.sources[page.path] = page.inputs
+        if run.stale(page):
+            pages.append((view, key, page, variant))
+        if run.stale(qr):
+            codes.append((qr, url))
+
     for view in views:
         language = site_language(view.site)
         for head in view.heads:
@@ -48,9 +61,7 @@ def plan_articles(
                 run.wanted.add(history.path)
                 run.sources[history.path] = history.inputs
                 run.languages[history.path] = language
-                if run.current(history):
-                    run.result.unchanged += 1
-                else:
+                if run.stale(history):
                     run.histories.append((view, head.key, history, None))
                 for variant in run.variants:
                     copy = Job(
@@ -59,43 +70,20 @@ def plan_articles(
                     )
                     run.wanted.add(copy.path)
                     run.sources[copy.path] = copy.inputs
-                    if run.current(copy):
-                        run.result.unchanged += 1
-                    else:
+                    if run.stale(copy):
                         run.histories.append((view, head.key, copy, variant))
             page = Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
             url = share_url(run.config.mirror.base_url, head.key)
-            qr = Job(qr_path(head.key), qr_inputs(url))
-            run.wanted.update((page.path, qr.path))
-            run.stamps[page.path] = page.inputs[:8]
-            run.sources[page.path] = page.inputs
             run.languages[page.path] = view.site.language
-            if run.current(page):
-                run.result.unchanged += 1
-            else:
-                pages.append((view, head.key, page, None))
-            if run.current(qr):
-                run.result.unchanged += 1
-            else:
-                codes.append((qr, url))
+            plan(view, head.key, page, Job(qr_path(head.key), qr_inputs(url)), url)
             for variant in run.variants:
                 # Its own inputs: an unchanged article's copy is not converted again.
                 copy = Job(
                     in_tree(variant.folder, page.path), sha1_hex(page.inputs + variant.fingerprint(view.site.id))
                 )
                 copy_url = share_url(url_of(run.config.mirror.base_url, variant.folder), head.key)
-                copy_qr = Job(in_tree(variant.folder, qr.path), qr_inputs(copy_url))
-                run.wanted.update((copy.path, copy_qr.path))
-                run.stamps[copy.path] = copy.inputs[:8]
-                run.sources[copy.path] = copy.inputs
-                if run.current(copy):
-                    run.result.unchanged += 1
-                else:
-                    pages.append((view, head.key, copy, variant))
-                if run.current(copy_qr):
-                    run.result.unchanged += 1
-                else:
-                    codes.append((copy_qr, copy_url))
+                copy_qr = Job(in_tree(variant.folder, qr_path(head.key)), qr_inputs(copy_url))
+                plan(view, head.key, copy, copy_qr, copy_url, variant)
     return pages, codes
 
 
@@ -109,8 +97,7 @@ def write_images(run: BuildRun, views: list[ChannelView], images: dict[ArticleKe
     run.wanted.update(sources)
     for done, (path, url) in enumerate(sorted(sources.items()), start=1):
         job = Job(path, path)
-        if run.current(job):
-            run.result.unchanged += 1
+        if not run.stale(job):
             continue
         data = run.store.image_data(url)
         if data is not None:  # None: forgotten since the list was read
@@ -128,12 +115,16 @@ def write_articles(
     with QrDrawer() as drawer:
         drawer.start([url for _, url in codes])
         article: Article | None = None
-        for done, (view, key, job, variant) in enumerate(pages, start=1):
+        for done, item in enumerate(pages, start=1):
+            view, key, _job, variant = item
             if article is None or article.key != key:  # a page and its copies follow each other
                 article = run.store.article(key)
             if article is not None:  # None: deleted since the heads were read
-                try:
-                    page = render_page(
+                put_page(
+                    run,
+                    item,
+                    partial(
+                        render_page,
                         article,
                         view,
                         run.config.mirror,
@@ -141,17 +132,8 @@ def write_articles(
                         twins=run.twins(page_path(key), variant),
                         tree=variant.folder if variant else "",
                         fingerprint=run.fingerprint,
-                    )
-                    if variant:
-                        page = convert_markdown(page, variant.conversion(view.site.id))
-                except Exception as exc:  # a bug meeting one stored article costs that page, not the build
-                    log.debug("article %s", article_label(key), exc_info=exc)
-                    run.result.errors.append(
-                        f"article {article_label(key)}: cannot render {job.path}: {unexpected(exc)}; "
-                        "its previous page is kept and the next build tries again"
-                    )
-                else:
-                    run.put(job, page.encode(), f"article {article_label(key)}")
+                    ),
+                )
             if done % 100 == 0 or done == len(pages):
                 run.report("pages", done, len(pages))
         drawn = 0
@@ -165,33 +147,38 @@ def write_articles(
             run.put(job, png)
 
 
+def put_page(run: BuildRun, item: PageJob, render: Callable[[], str]) -> None:
+    """Write a page of an article (converted for the copy it belongs to). A bug meeting one stored
+    article costs that page, not the build: its previous page stays, and the next build tries again."""
+    view, key, job, variant = item
+    try:
+        page = render()
+        if variant:
+            page = convert_markdown(page, variant.conversion(view.site.id))
+    except Exception as exc:
+        log.debug("page %s", job.path, exc_info=exc)
+        run.result.errors.append(
+            f"article {article_label(key)}: cannot render {job.path}: {unexpected(exc)}; "
+            "its previous page is kept and the next build tries again"
+        )
+    else:
+        run.put(job, page.encode(), f"article {article_label(key)}")
+
+
 def write_histories(run: BuildRun) -> None:
     """The history page of every article whose text changed: its revisions, as diffs (and its copies'
     in the other script)."""
     article: Article | None = None
     revisions: list[Revision] = []
-    for done, (view, key, job, variant) in enumerate(run.histories, start=1):
+    for done, item in enumerate(run.histories, start=1):
+        view, key, _job, variant = item
         if article is None or article.key != key:  # a page and its copies follow each other
             article, revisions = run.store.article(key), run.store.revisions(key)
         if article is not None:
-            try:
-                page = render_history(
-                    article,
-                    revisions,
-                    site_language(view.site),
-                    fingerprint=run.fingerprint,
-                    tree=variant.folder if variant else "",
-                )
-                if variant:
-                    page = convert_markdown(page, variant.conversion(view.site.id))
-            except Exception as exc:  # as for its article page: that page fails, not the build
-                log.debug("history %s", article_label(key), exc_info=exc)
-                run.result.errors.append(
-                    f"article {article_label(key)}: cannot render {job.path}: {unexpected(exc)}; "
-                    "its previous page is kept and the next build tries again"
-                )
-            else:
-                run.put(job, page.encode(), f"article {article_label(key)}")
+            language, tree = site_language(view.site), variant.folder if variant else ""
+            put_page(
+                run, item, partial(render_history, article, revisions, language, fingerprint=run.fingerprint, tree=tree)
+            )
         if done % 100 == 0 or done == len(run.histories):
             run.report("history pages", done, len(run.histories))
 

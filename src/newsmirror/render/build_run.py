@@ -49,7 +49,7 @@ class BuildRun:
         # Every page shows the key's short fingerprint, so readers can compare it across mirrors.
         self.fingerprint = signer.public.short_fingerprint if signer else ""
         # history pages to write, the copies' in the other script too
-        self.histories: list[tuple[ChannelView, ArticleKey, Job, Variant | None]] = []
+        self.histories: list[PageJob] = []
         self.store = store
         self.tree = tree
         self.report = progress or (lambda stage, done, total: None)
@@ -87,6 +87,13 @@ class BuildRun:
         if sha1_of(self.tree.read(job.path) or b"") != entry.digest:
             return False
         self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, entry.digest)
+        return True
+
+    def stale(self, job: Job) -> bool:
+        """Must the file be made? One that is current counts as unchanged."""
+        if self.current(job):
+            self.result.unchanged += 1
+            return False
         return True
 
     def put(self, job: Job, data: bytes, what: str = "") -> None:

@@ -57,6 +57,19 @@ def scan_tree(root: Path) -> TreeScan:
     return scan
 
 
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file in the target's folder and rename it over the target,
+    so a reader (or a crash) never sees half a file."""
+    temp = target.with_name(f"{TEMP_MARK}{os.getpid()}-{target.name}")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 class OutputTree:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -120,14 +133,7 @@ class OutputTree:
         if self.read(rel) == data:
             return False
         self._ensure_dir(target.parent)
-        temp = target.with_name(f"{TEMP_MARK}{os.getpid()}-{target.name}")
-        try:
-            with open(temp, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
         return True
 
     def existing(self, scan: TreeScan) -> set[str]:

@@ -39,8 +39,7 @@ def write_html(run: BuildRun, lists: dict[str, str]) -> None:
         language = variant.lang if variant else run.languages.get(path, mirror.language)
         job = Job(html_path(path), sha1_hex(settings + inputs + language))
         run.wanted.add(job.path)
-        if run.current(job):
-            run.result.unchanged += 1
+        if not run.stale(job):
             continue
         markdown = lists.get(path) or (run.tree.read(path) or b"").decode()
         if markdown:  # empty: its Markdown could not be written, an error is already reported
