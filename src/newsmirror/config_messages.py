@@ -16,7 +16,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,27 @@ from newsmirror.words import counted
 
 # RFC 2606 / 6761 names reserved for examples: a config that still holds one is unfinished.
 _EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example")
+
+
+def _shown_string(value: str) -> str:
+    return json.dumps(value if len(value) <= 60 else value[:57] + "…", ensure_ascii=False)
+
+
+def _iso(value: date | time) -> str:
+    return value.isoformat()
+
+
+# How a value read from TOML is shown in a message, by its type: the first that matches (a bool is
+# an int to Python, a datetime a date).
+_SCALARS: tuple[tuple[type, str, Callable[[Any], str]], ...] = (
+    (bool, "a boolean", lambda value: str(value).lower()),
+    (int, "an integer", str),
+    (float, "a float", str),
+    (str, "a string", _shown_string),
+    (datetime, "a date-time", _iso),
+    (date, "a date", _iso),
+    (time, "a time", _iso),
+)
 
 
 def describe_errors(errors: Sequence[Mapping[str, Any]], data: Mapping[str, Any], model: type[BaseModel]) -> list[str]:
@@ -99,21 +120,9 @@ def _message(error: Mapping[str, Any], field: Any, header: str, model: type[Base
 
 
 def _given(value: object, header: str) -> str:
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, int):
-        return f"{value} (an integer)"
-    if isinstance(value, float):
-        return f"{value} (a float)"
-    if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "…"
-        return f"{json.dumps(shown, ensure_ascii=False)} (a string)"
-    if isinstance(value, datetime):
-        return f"{value.isoformat()} (a date-time)"
-    if isinstance(value, date):
-        return f"{value.isoformat()} (a date)"
-    if isinstance(value, time):
-        return f"{value.isoformat()} (a time)"
+    for kind, name, show in _SCALARS:
+        if isinstance(value, kind):
+            return f"{show(value)} ({name})"
     if isinstance(value, Mapping):
         return f"`[{header}]`" if header else "a table"
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value) and header:
