@@ -74,6 +74,33 @@ def _hostile_script(site: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Markup:
+    """How a site marks up the blocks it writes like the others: ``{}`` is the block's text."""
+
+    heading: str
+    quote: str
+    list_attrs: str = ""
+    table_attrs: str = ""
+
+
+_MARKUP = {
+    "cgw": _Markup(
+        "<h4>{}</h4>",
+        '<blockquote style="border-left:3px solid #ccc;padding-left:1em;">{}</blockquote>',
+        ' style="margin-left:2em;color:#333"',
+        ' border="1" cellpadding="4" style="border-collapse:collapse;width:100%"',
+    ),
+    "shanhai": _Markup(
+        '<h3 style="font-size:17px;font-weight:bold;">{}</h3>',
+        '<blockquote><font color="#555555">{}</font></blockquote>',
+        table_attrs=' class="tb" border="1" style="border-collapse:collapse"',
+    ),
+    "harbor": _Markup("<h2>{}</h2>", "<blockquote><p>{}</p></blockquote>", table_attrs=' class="data-table"'),
+    "qingsong": _Markup("<h3>{}</h3>", "<blockquote>{}</blockquote>"),
+}
+
+
 def _table(rows: list[list[str]], attrs: str = "") -> str:
     head, *body = rows
     out = [f"<table{attrs}>", "<thead><tr>" + "".join(f"<th>{c}</th>" for c in head) + "</tr></thead>", "<tbody>"]
@@ -130,6 +157,19 @@ class Renderer:
             script=Markup(_hostile_script(self.site.id)),
         )
 
+    def _shared_block(self, block: Block, item: Item) -> str:
+        """The blocks every site writes alike but for its markup: headings, lists, quotes, tables."""
+        markup, kind = _MARKUP[self.site.id], block[0]
+        if kind == "h":
+            return markup.heading.format(block[1])
+        if kind in ("ul", "ol"):
+            return _list(kind, block[1], markup.list_attrs)
+        if kind == "quote":
+            return markup.quote.format(block[1])
+        if kind == "table":
+            return _table(block[1], markup.table_attrs)
+        raise ValueError(f"unknown block {kind!r} in {item.key}")
+
     def _blocks_cgw(self, item: Item) -> Callable[[Block], str]:
         hidden = (
             '<span id="hideid" name="hideid" style="color:red;display:none;"><a href="{}">首发于晨光新闻网</a></span>'
@@ -168,8 +208,6 @@ class Renderer:
                         f'<img src="//{self.host}/cgw/ad/banner.gif" width="300" height="50" alt="广告"/></a></div>'
                     )
                 return f"<p>{block[1]}</p>"
-            if kind == "h":
-                return f"<h4>{block[1]}</h4>"
             if kind == "img":
                 state["images"] += 1
                 file, caption = block[1], block[2]
@@ -192,13 +230,7 @@ class Renderer:
                     state["promo"] = True
                     out += promo
                 return out
-            if kind in ("ul", "ol"):
-                return _list(kind, block[1], ' style="margin-left:2em;color:#333"')
-            if kind == "quote":
-                return f'<blockquote style="border-left:3px solid #ccc;padding-left:1em;">{block[1]}</blockquote>'
-            if kind == "table":
-                return _table(block[1], ' border="1" cellpadding="4" style="border-collapse:collapse;width:100%"')
-            raise ValueError(f"unknown block {kind!r} in {item.key}")
+            return self._shared_block(block, item)
 
         return render
 
@@ -222,21 +254,13 @@ class Renderer:
                         ' scrolling="no"></iframe><script src="//ads.example.net/show.js?slot=sh1"></script></div>'
                     )
                 return out
-            if kind == "h":
-                return f'<h3 style="font-size:17px;font-weight:bold;">{block[1]}</h3>'
             if kind == "img":
                 src = "../" * depth + "img/" + block[1]
                 return (
                     f'<p class="f_center" style="text-align:center"><img src="{src}" alt="{block[2]}" width="550"/>'
                     f'<br/><span style="color:#666;font-size:13px">{block[2]}</span></p>'
                 )
-            if kind in ("ul", "ol"):
-                return _list(kind, block[1])
-            if kind == "quote":
-                return f'<blockquote><font color="#555555">{block[1]}</font></blockquote>'
-            if kind == "table":
-                return _table(block[1], ' class="tb" border="1" style="border-collapse:collapse"')
-            raise ValueError(f"unknown block {kind!r} in {item.key}")
+            return self._shared_block(block, item)
 
         return render
 
@@ -257,8 +281,6 @@ class Renderer:
                         "Sign up</button></form></aside>"
                     )
                 return out
-            if kind == "h":
-                return f"<h2>{block[1]}</h2>"
             if kind == "img":
                 state["images"] += 1
                 file, caption = block[1], block[2]
@@ -270,13 +292,7 @@ class Renderer:
                         f'alt="{caption}" class="lazyload"/>'
                     )
                 return f"<figure>{img}<figcaption>{caption}</figcaption></figure>"
-            if kind in ("ul", "ol"):
-                return _list(kind, block[1])
-            if kind == "quote":
-                return f"<blockquote><p>{block[1]}</p></blockquote>"
-            if kind == "table":
-                return _table(block[1], ' class="data-table"')
-            raise ValueError(f"unknown block {kind!r} in {item.key}")
+            return self._shared_block(block, item)
 
         return render
 
@@ -296,20 +312,12 @@ class Renderer:
                         f'<a href="{self.url("/qingsong/subscribe.html")}">订阅青松评论</a></p></div>'
                     )
                 return f"<p>{block[1]}</p>"
-            if kind == "h":
-                return f"<h3>{block[1]}</h3>"
             if kind == "img":
                 return (
                     f'<p><img src="//{self.host}{self.site.image_dir}{block[1]}" alt="{block[2]}"/></p>'
                     f'<p style="text-align:center;color:#888"><em>{block[2]}</em></p>'
                 )
-            if kind in ("ul", "ol"):
-                return _list(kind, block[1])
-            if kind == "quote":
-                return f"<blockquote>{block[1]}</blockquote>"
-            if kind == "table":
-                return _table(block[1])
-            raise ValueError(f"unknown block {kind!r} in {item.key}")
+            return self._shared_block(block, item)
 
         return render
 
