@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from concurrent.futures import Executor
+from dataclasses import dataclass, field
 
 from newsmirror.config import Config
 from newsmirror.http import HttpClient
@@ -23,35 +24,37 @@ GONE_STATUSES = {404, 410}
 SAME_TITLE = 0.6
 
 
+@dataclass(eq=False)
 class SyncBase:
     """One sync run's shared state: what every stage reads, and the summary they all add to."""
 
-    def __init__(
-        self, config: Config, store: Store, http: HttpClient, progress: SyncProgress, executor: Executor | None
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.http = http
-        self.progress = progress
-        self.executor = executor
-        self.summary = RunSummary()
-        # Rechecks started by this poller, however long it runs: counted against recheck_share.
-        self.rechecks_started = 0
-        per_host = 2 * config.http.per_host
-        self._in_progress: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
-        copy = config.mirror.images == "copy"
-        mirror = config.mirror
+    config: Config
+    store: Store
+    http: HttpClient
+    progress: SyncProgress
+    executor: Executor | None
+    summary: RunSummary = field(default_factory=RunSummary, init=False)
+    # Rechecks started by this poller, however long it runs: counted against recheck_share.
+    rechecks_started: int = field(default=0, init=False)
+    # Articles worked on at a time, per host.
+    _in_progress: defaultdict[str, asyncio.Semaphore] = field(init=False)
+    images: ImageFetcher | None = field(init=False)  # None: the mirror links images, it does not copy them
+
+    def __post_init__(self) -> None:
+        per_host = 2 * self.config.http.per_host
+        self._in_progress = defaultdict(lambda: asyncio.Semaphore(per_host))
+        mirror = self.config.mirror
         self.images = (
             ImageFetcher(
-                store,
-                http,
-                progress.warning,
+                self.store,
+                self.http,
+                self.progress.warning,
                 max_bytes=mirror.image_max_bytes,
                 max_width=mirror.image_max_width,
                 budget=mirror.image_budget,
                 attempts=mirror.image_attempts,
             )
-            if copy
+            if mirror.images == "copy"
             else None
         )
 
