@@ -22,7 +22,8 @@ from newsmirror.models import Article
 from newsmirror.publish import init_bare, publish
 from newsmirror.render import build
 from newsmirror.render.manifest import manifest_text, published_files, sha256_file
-from newsmirror.signing import generate_key, load_key, parse_public_key
+from newsmirror.signing import SigningError, generate_key, load_key, parse_public_key
+from newsmirror.signing import verify as signing_verify
 from newsmirror.store import Store
 
 runner = CliRunner()
@@ -86,6 +87,20 @@ def test_the_tree_is_signed_and_standard_tools_accept_it(tmp_path: Path) -> None
         input=sums.encode(), capture_output=True,
     )  # fmt: skip
     assert checked.returncode == 0 and b'Good "newsmirror" signature' in checked.stdout, checked.stderr
+    # And the other way: what ssh-keygen -Y sign makes with the same key is the same format, and verifies here.
+    copy = tmp_path / "sums"
+    copy.write_text(sums, "utf-8")
+    signed = subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-f", str(cfg.signing_key_path), "-n", "newsmirror", str(copy)],
+        capture_output=True,
+    )
+    assert signed.returncode == 0, signed.stderr
+    theirs = (tmp_path / "sums.sig").read_text("utf-8")
+    public = parse_public_key(pub_of(cfg).read_text("utf-8"))
+    signing_verify(sums.encode(), theirs, public)
+    assert theirs == (out / layout.SUMS_SIG).read_text("utf-8")  # Ed25519 is deterministic: the same bytes
+    with pytest.raises(SigningError):
+        signing_verify(sums.encode() + b"x", theirs, public)
     # Every page shows the key's short fingerprint, the one ssh-keygen -l prints.
     listed = subprocess.run(["ssh-keygen", "-lf", str(pub_of(cfg))], capture_output=True, text=True).stdout
     short = listed.split()[1][: len("SHA256:") + 16]
