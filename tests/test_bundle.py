@@ -310,9 +310,9 @@ def test_traditional_copy_has_bundles_of_its_own_linked_from_its_home_page(tmp_p
     # Each home page lists its own script's bundles, with their sizes.
     home, copy_home = (out / "README.md").read_text("utf-8"), (out / "zh-hant/README.md").read_text("utf-8")
     size = (out / "zh-hant/offline/mirror.zim").stat().st_size
-    assert f"- [mirror.zim](../zh-hant/offline/mirror.zim) · ZIM（Kiwix） · {round(size / 1024)} KB" in copy_home
+    assert f"- [mirror.zim](offline/mirror.zim) · ZIM（Kiwix） · {round(size / 1024)} KB" in copy_home
     assert "(offline/mirror.zim)" in home and "zh-hant/offline" not in home
-    assert (out / "zh-hant" / "../zh-hant/offline/kzg-p9.epub").resolve().is_file()
+    assert "(offline/kzg-p9.epub)" in copy_home and (out / "zh-hant/offline/kzg-p9.epub").is_file()
 
     archive = Archive(out / "zh-hant/offline/mirror.zim")
     assert archive.check() and archive.get_metadata("Title").decode() == "測試鏡像"

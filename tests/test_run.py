@@ -179,7 +179,7 @@ def test_demo_twice_fetches_writes_and_commits_nothing_the_second_time(tmp_path:
         assert (folder / "mirror" / shown).is_file(), shown
     mirror = folder / "mirror"
     assert "(offline/mirror.zim)" in (mirror / "README.md").read_text("utf-8")
-    assert "(../zh-hant/offline/mirror.zim)" in (mirror / "zh-hant/README.md").read_text("utf-8")
+    assert "(offline/mirror.zim)" in (mirror / "zh-hant/README.md").read_text("utf-8")
     assert (mirror / "offline/mirror.zim").is_file() and (mirror / "zh-hant/offline/mirror.zim").is_file()
     head = git("--git-dir", str(folder / "remote.git"), "rev-parse", "main").strip()
     before = snapshot(folder / "mirror")

@@ -58,8 +58,8 @@ def render_home(
 ) -> str:
     """``stamps`` maps each linked path to a short fingerprint of its content, used as its ``?t=``;
     ``twins`` links the home page in the other script; ``top`` leads from a copy's folder to the top of
-    the tree (the feed, the health page and the offline copies are there only); ``offline``: the
-    offline copies' paths and sizes in bytes."""
+    the tree (the feed and the health page are there only); ``offline``: the offline copies' paths
+    from the home page's folder, and their sizes in bytes."""
     mirror = config.mirror
 
     def link(path: str) -> str:
@@ -96,7 +96,7 @@ def render_home(
         offline=[
             {
                 "name": posixpath.basename(path),
-                "link": top + path,
+                "link": path,
                 "kind": _KINDS[path.rsplit(".", 1)[1]],
                 "size": _size(size),
             }

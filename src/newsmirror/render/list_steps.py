@@ -109,7 +109,7 @@ def variant_lists(
         newest,
         twins=run.twins(HOME, variant),
         top=link(in_tree(variant.folder, HOME), HOME).removesuffix(HOME),
-        offline=[(path, size) for path, size in run.offline if path.startswith(prefix)],  # its own script's
+        offline=[(path.removeprefix(prefix), size) for path, size in run.offline if path.startswith(prefix)],
         fingerprint=run.fingerprint,
     )
     return {in_tree(variant.folder, path): convert_markdown(text, variant.default) for path, text in lists.items()}
