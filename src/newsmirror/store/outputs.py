@@ -20,7 +20,8 @@ class OutputRecords(StoreBase):
 
     def build_manifest(self, output: str) -> dict[str, BuiltFile]:
         """path → BuiltFile of what the last build wrote into the output tree ``output``."""
-        return {path: BuiltFile(*values) for path, values in self._files("build_outputs", output).items()}
+        rows = self._files("build_outputs", output)
+        return {path: BuiltFile(inputs, size, mtime_ns, digest) for path, inputs, size, mtime_ns, digest in rows}
 
     def update_build_manifest(self, output: str, changed: dict[str, BuiltFile], removed: Iterable[str]) -> None:
         """Record files a build wrote (or found current) and forget those it removed, in one transaction."""
@@ -29,20 +30,18 @@ class OutputRecords(StoreBase):
 
     def tree_hashes(self, output: str) -> dict[str, tuple[int, int, str]]:
         """path → (size, mtime_ns, SHA-256) of the files of an output tree as last hashed for SHA256SUMS."""
-        return {
-            path: (size, mtime_ns, sha256)
-            for path, (size, mtime_ns, sha256) in self._files("tree_hashes", output).items()
-        }
+        return {path: (size, mtime_ns, sha256) for path, size, mtime_ns, sha256 in self._files("tree_hashes", output)}
 
     def update_tree_hashes(self, output: str, changed: dict[str, tuple[int, int, str]], removed: Iterable[str]) -> None:
         """Remember new file hashes and forget files that left the tree, in one transaction."""
         self._update_files("tree_hashes", output, changed, removed)
 
-    def _files(self, table: str, output: str) -> dict[str, list[Any]]:
-        rows = self._db.execute(
+    def _files(self, table: str, output: str) -> Iterable[Any]:
+        """The rows of an output tree: path, then the table's other columns (a no-change build reads
+        every one, so they are unpacked by the caller, not copied here)."""
+        return self._db.execute(
             f"SELECT path, {', '.join(_FILE_TABLES[table])} FROM {table} WHERE output = ?", (output,)
         )
-        return {path: values for path, *values in rows}
 
     def _update_files(
         self, table: str, output: str, changed: Mapping[str, Sequence[object]], removed: Iterable[str]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -83,17 +82,19 @@ def feed_state_from_row(row: Any) -> FeedState:
     return record_from_row(FeedState, row, _FEED_STATE_COLUMNS_READ)
 
 
-def head_from_row(r: sqlite3.Row) -> ArticleHead:
+def head_from_row(row: Any) -> ArticleHead:
+    """A row of ``HEAD_COLUMNS``, unpacked in their order (a build reads every kept article's)."""
+    site, channel, id_, url, title, author, published, fetched, content_hash, updated, deleted = row
     return ArticleHead(
-        ArticleKey(r["site"], r["channel"], r["id"]),
-        r["url"],
-        r["title"],
-        r["author"],
-        parse_iso(r["published"]),
-        parse_iso(r["fetched"]),
-        r["content_hash"],
-        maybe_iso(r["updated"]),
-        maybe_iso(r["deleted"]),
+        ArticleKey(site, channel, id_),
+        url,
+        title,
+        author,
+        parse_iso(published),
+        parse_iso(fetched),
+        content_hash,
+        maybe_iso(updated),
+        maybe_iso(deleted),
     )
 
 
