@@ -155,10 +155,11 @@ async def sync(
         async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
             syncer = Syncer(config, store, http, progress, executor)
             syncer.summary.feeds_not_due = len(chosen) - len(due)
+            # Before any new article: a fresh store (nothing to convert) only records the converter.
+            syncer.summary.remade = await remake_markdown(config, store, executor)
             await together(syncer.channel(site, channel) for site, channel in due)
             await syncer.recheck(chosen)
             await syncer.retry_images(chosen)
-            syncer.summary.remade = await remake_markdown(config, store, executor)
     finally:
         store.release_feeds(owner)
     syncer.summary.failing = failing_lines(store, chosen)
