@@ -73,6 +73,8 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates are package data and do not change under a running build: no stat per lookup.
+        auto_reload=False,
     )
     env.filters.update(md=md, autolink=autolink, href=href, day=day, minute=minute, plain=plain_text)
     # Where pages link to: the layout's, never spelled out in a template.
