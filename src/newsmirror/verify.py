@@ -28,6 +28,7 @@ from newsmirror.http import FetchError, HttpClient
 from newsmirror.render.html_site import markdown_parser
 from newsmirror.render.manifest import parse_manifest, published_files, sha256_file
 from newsmirror.signing import PublicKey, SigningError, parse_public_key, signer_of, verify
+from newsmirror.words import counted
 
 # What a static host serves of its own accord at a folder's address or for a missing page (GitHub Pages:
 # index.html, index.md, README.md; 404.html): looked for even when no page links them.
@@ -226,4 +227,4 @@ def describe(report: VerifyReport) -> Iterable[str]:
         )
     else:
         problems = len(report.missing) + len(report.altered) + len(report.extra) + bool(report.signature_error)
-        yield f"{report.location}: NOT a faithful copy of the signed mirror ({problems:,} problems above)"
+        yield f"{report.location}: NOT a faithful copy of the signed mirror ({counted(problems, 'problem')} above)"
