@@ -267,3 +267,118 @@ def test_the_sites_own_copyright_notice_after_the_article_goes() -> None:
         assert paragraph.strip() in text
     for line in notice:
         assert line[:12] not in text
+
+
+def test_split_body_keeps_both_halves_english() -> None:
+    first, second = (
+        EN_PARAGRAPHS[:2],
+        [
+            *EN_PARAGRAPHS[2:],
+            "The council will review the routes after a year, and said it would publish the numbers of passengers "
+            "on every route each month so that residents can see whether the service is used.",
+        ],
+    )
+    html = (
+        "<html><head><title>Night buses</title></head><body><div class='main'>"
+        "<div class='story-body'>" + "".join(f"<p>{p}</p>" for p in first) + "</div>"
+        "<div class='ad-slot'><a href='/ad/1'><img src='/ad/1.jpg' width=600 height=90></a></div>"
+        "<div class='story-body'>" + "".join(f"<p>{p}</p>" for p in second) + "</div>"
+        "</div><div class='footer'>About us | Contact | Site map</div></body></html>"
+    )
+    text = extract_article(html, "https://gazette.example/a/2.html").text
+    for paragraph in first + second:
+        assert paragraph.strip()[:40] in text
+
+
+def test_notice_in_bare_styled_divs_is_kept_whole_english() -> None:
+    divs = "".join(f'<div style="text-align: justify;">{p}</div>' for p in EN_PARAGRAPHS)
+    html = (
+        "<html><head><title>Public notice: night bus routes</title></head><body>"
+        "<div class='nav'><a href='/'>Home</a> <a href='/notices/'>Notices</a> <a href='/council/'>Council</a></div>"
+        "<div class='info'>Reference: 2022/0001 Published: 27 January 2022</div>"
+        f"<div class='contents'>{divs}<div style='text-align: right;'>City Council</div></div>"
+        "</body></html>"
+    )
+    text = extract_article(html, "https://council.example/notices/1.html").text
+    for paragraph in EN_PARAGRAPHS:
+        assert paragraph.strip() in text
+
+
+def test_br_broken_english_lines_join_into_their_paragraph() -> None:
+    # Lines broken every ~40 characters by the page's <br>s, mid-sentence: a
+    # line that goes on in lower case belongs with the one before it.
+    text = EN_PARAGRAPHS[0] + " " + EN_PARAGRAPHS[1]
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) > 40:
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}".strip()
+    lines.append(line)
+    assert sum(1 for line in lines[1:] if line[0].islower()) >= 5
+    html = (
+        "<html><head><title>Night buses</title></head><body><div class='article'><p>"
+        + "<br>\n".join(lines)
+        + "</p><p>Second paragraph: the first buses run next month.</p></div></body></html>"
+    )
+    article = extract_article(html, "https://e.example/a.html")
+    joined = article.text.splitlines()
+    # Only where a line opens in lower case is it the same sentence going on.
+    expected = [lines[0]]
+    for line in lines[1:]:
+        if line[0].islower():
+            expected[-1] += " " + line
+        else:
+            expected.append(line)
+    assert joined[: len(expected)] == expected
+    assert joined[len(expected)] == "Second paragraph: the first buses run next month."
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("5:45 AM PST 11/19/2019 by Jane Doe", "Additional reporting by John Smith"),
+        ("By Jane Doe, Transport Correspondent", "SOURCE: News agencies"),
+        ("Updated at 1:23 p.m.", "Photos by John Smith"),
+    ],
+)
+def test_english_bylines_and_datelines_at_the_edges_go(first: str, last: str) -> None:
+    html = (
+        "<html><head><title>Night buses</title></head><body><div class='article'>"
+        f"<p>{first}</p>" + "".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS) + f"<p>{last}</p></div></body></html>"
+    )
+    text = extract_article(html, "https://e.example/a.html").text
+    assert text.splitlines() == EN_PARAGRAPHS
+
+
+def test_video_player_labels_go() -> None:
+    player = (
+        "<div><p>Chapters</p><p>descriptions off, selected</p><p>captions settings, opens captions settings dialog</p>"
+        "<p>This is a modal window.</p><p>Beginning of dialog window. Escape will cancel and close the window.</p>"
+        "<p>End of dialog window.</p></div>"
+    )
+    html = (
+        "<html><head><title>Night buses</title></head><body><div class='article'>"
+        f"<p>{EN_PARAGRAPHS[0]}</p>{player}"
+        + "".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS[1:])
+        + "</div></body></html>"
+    )
+    text = extract_article(html, "https://e.example/a.html").text
+    assert text.splitlines() == EN_PARAGRAPHS
+
+
+def test_math_keeps_its_formula() -> None:
+    # MathML with its alt text, and MathJax's script: the formula stays as its TeX, in its sentence.
+    html = (
+        "<html><head><title>Energy</title></head><body><div class='article'>"
+        + "".join(f"<p>{p}</p>" for p in EN_PARAGRAPHS)
+        + "<p>The energy of a body at rest is <math alttext='E = mc^2'><mi>E</mi><mo>=</mo><mi>m</mi>"
+        "<msup><mi>c</mi><mn>2</mn></msup></math>, and the sum of the series is "
+        "<script type='math/tex'>\\sum_{n=1}^\\infty 1/n^2 = \\pi^2/6</script>, as Euler showed.</p>"
+        "</div></body></html>"
+    )
+    article = extract_article(html, "https://e.example/a.html")
+    assert "E = mc^2" in article.text
+    assert "\\sum_{n=1}^\\infty 1/n^2 = \\pi^2/6" in article.text
+    assert "is E = mc^2, and" in article.text
+    assert "E = mc^2" in article.markdown

@@ -124,6 +124,7 @@ def extract_article(
     # Page furniture that never holds article text (and that trafilatura and
     # clean would delete anyway): removing it now, once the metadata has been
     # read, spares every later pass over the tree.
+    clean.keep_math(root)  # before the page's scripts go: MathJax keeps its TeX in them
     etree.strip_elements(root, "head", *_FURNITURE, with_tail=False)
     if rules.content:
         body = _selected_body(root, rules.content)

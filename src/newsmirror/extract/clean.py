@@ -84,6 +84,21 @@ _PROMO_LINE = re.compile(
     re.I,
 )
 _PROMO_LIMIT = 200
+# What video players (Video.js and the like) leave as text where the player was: their
+# dialog texts, and, once one of those shows a player was there, its short control labels.
+_PLAYER_PHRASES = (
+    "this is a modal window", "beginning of dialog window", "end of dialog window", "this modal can be closed",
+    "descriptions off, selected", "captions off, selected", "subtitles off, selected", "captions settings",
+    "subtitles settings", "close modal dialog",
+)  # fmt: skip
+_PLAYER_LABELS = frozenset({
+    "chapters", "descriptions", "captions", "subtitles", "audio track", "playback rate", "current time",
+    "duration", "remaining time", "stream type live", "play", "pause", "mute", "unmute", "fullscreen",
+    "picture-in-picture", "seek to live, currently behind live", "text", "font size", "reset", "done",
+})  # fmt: skip
+_PLAYER_LIMIT = 200
+# MathJax's source scripts; MathML's TeX annotation.
+_TEX_ENCODING = re.compile(r"tex", re.I)
 # A block of this many links and no other text is a link list.
 _LINK_BLOCK_LINKS = 3
 # Class or id of page widgets that sit inside article text: share bars,
@@ -152,6 +167,7 @@ def prepare(
     generic: bool = True,
 ) -> None:
     """Clean an article body tree in place (before sanitising)."""
+    keep_math(root)
     _drop_non_content(root)
     _plain_containers(root)
     portal.join_broken_lines(root)
@@ -164,6 +180,7 @@ def prepare(
         portal.drop_edge_credits(root)
         _drop_link_lists(root)
         _drop_promotion(root)
+        _drop_player_labels(root)
         _drop_appeals(root)
         _drop_widgets(root)
     clean_images(root, base_url)
@@ -186,6 +203,32 @@ def sanitise(html: str) -> str:
 
 
 # ---------------------------------------------------------------- the steps of prepare
+
+
+def keep_math(root: HtmlElement) -> None:
+    """Formulas keep their source: a MathML <math> (removed with its content, as
+    no sanitised page may keep it) and MathJax's ``<script type="math/tex">``
+    become their TeX as text, in its sentence (its annotation, else its alt
+    text, else the formula's own text)."""
+    for element in list(root.iter("math", "script")):
+        if element.tag == "script":
+            if not (element.get("type") or "").lower().startswith("math/"):
+                continue
+            tex = element.text or ""
+        else:
+            annotation = next(
+                (a for a in element.iter("annotation") if _TEX_ENCODING.search(a.get("encoding", ""))), None
+            )
+            tex = (
+                (annotation.text if annotation is not None else "") or element.get("alttext") or element.text_content()
+            )
+        parent = element.getparent()
+        if parent is None:
+            continue
+        formula = parent.makeelement("span", {})
+        formula.text = " ".join(tex.split())
+        formula.tail = element.tail
+        parent.replace(element, formula)
 
 
 def _drop_non_content(root: HtmlElement) -> None:
@@ -306,6 +349,14 @@ def _is_link_list(element: HtmlElement) -> bool:
 
 def _drop_promotion(root: HtmlElement) -> None:
     _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, lambda text: True)
+
+
+def _drop_player_labels(root: HtmlElement) -> None:
+    def is_label(text: str) -> bool:
+        low = text.strip().lower()
+        return low in _PLAYER_LABELS or any(phrase in low for phrase in _PLAYER_PHRASES)
+
+    _drop_blocks(root, is_label, _PLAYER_LIMIT, lambda text: any(phrase in text.lower() for phrase in _PLAYER_PHRASES))
 
 
 def _drop_appeals(root: HtmlElement) -> None:

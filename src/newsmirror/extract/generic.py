@@ -63,6 +63,9 @@ _CJK_SAMPLE = 200
 # in cells that are links on the page, is navigation or related links.
 _LINK_TABLE_CELLS = 3
 _LINK_TABLE_SHARE = 0.8
+# A later half of a split story holds a paragraph this long, and at most this share of links.
+_HALF_PARAGRAPH = 80
+_HALF_LINK_SHARE = 0.3
 _IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif)(\?|$)", re.I)
 
 
@@ -203,6 +206,7 @@ def restore_from_page(body: HtmlElement, root: HtmlElement) -> None:
     index = _index_page(root)
     matched, pieces = _match_blocks(body, root, index)
     matched = _gather_pieces(pieces, matched)
+    _append_split_halves(body, matched)
     inserts = index.images + _dropped_quotes(root, matched)
     if not matched or not inserts:
         return
@@ -265,6 +269,27 @@ def _match_blocks(
             continue  # a <p> cannot take a quote's or list item's paragraphs
         _take_content(block, original)
     return matched, pieces
+
+
+def _append_split_halves(body: HtmlElement, matched: list[tuple[HtmlElement, HtmlElement]]) -> None:
+    """A story split over sibling containers of one kind (the same tag and class)
+    with ads between them, of which trafilatura kept the first: the later ones
+    that hold a paragraph of text and few links come too."""
+    if not matched:
+        return
+    last = matched[-1][1]
+    container = next((a for a in last.iterancestors("div", "section", "article") if a.get("class")), None)
+    if container is None:
+        return
+    holding = {ancestor for _, original in matched for ancestor in original.iterancestors()}
+    for sibling in container.itersiblings(container.tag):
+        if sibling.get("class") != container.get("class") or sibling in holding:
+            continue
+        text = len(text_key(sibling))
+        links = sum(len(text_key(a)) for a in sibling.iter("a"))
+        long_paragraph = any(len(text_key(p)) >= _HALF_PARAGRAPH for p in sibling.iter("p"))
+        if long_paragraph and links <= _HALF_LINK_SHARE * text:
+            body.append(copy_element(sibling))
 
 
 def _gather_pieces(

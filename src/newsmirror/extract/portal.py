@@ -46,6 +46,20 @@ _CREDIT_LINE = re.compile(
     r"|记者\s*\S{2,4}(\s+\S{2,4})*\s*(报道)?$|^\S{0,10}记者\s"
     r"|^\s*\d{4}[-./年]\d{1,2}[-./月]\d{1,2}日?\s*\d{1,2}[:：]\d{2}"
 )
+# ...and of English pages: "By Jane Doe, Staff Writer", "Additional reporting by …",
+# "SOURCE: News agencies", "Updated at 1:23 p.m.", "5:45 AM PST 11/19/2019 by …", "3 min read".
+_CREDIT_LINE_EN = re.compile(
+    r"^(?:(?:additional|extra)\s+)?(?:reporting|written|edited|compiled|words|text|photos?|pictures?|images?|video)"
+    r"(?:\s+and\s+\w+)?\s+by\s"
+    r"|^by\s+[A-Z][^.!?]*$"
+    r"|^(?:sources?|credits?|photo|image)\s*:"
+    r"|^(?:updated|published|posted|last\s+updated|first\s+published)\b.{0,40}\d"
+    r"|^\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)"
+    r"|^\d+\s*min(?:ute)?s?\s+read$",
+    re.I,
+)
+# Two sentences are text, not a credit line.
+_TWO_SENTENCES = re.compile(r"[.!?]\s+\S")
 _CREDIT_LIMIT = 80
 _EDGE_BLOCKS = 3
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
@@ -71,11 +85,16 @@ _DATE_CHARACTERS = "0123456789年月日"
 # A headline is short: a longer text is never compared as one.
 _TEASER_LIMIT = 200
 _LINE_CONTINUES = re.compile(r"^[\u4e00-\u9fff，、。]")
+# The same in Latin script: the line before ends in a word or a comma, the next
+# goes on in lower case (a new sentence or a line of an address opens in capitals).
+_LATIN_GOES_ON = re.compile(r"[A-Za-z0-9,;\-–]$")
+_LATIN_CONTINUES = re.compile(r"^[a-z]")
 
 
 def join_broken_lines(root: HtmlElement) -> None:
-    """Pages that break Chinese text with <br> every few dozen characters: a
-    line that does not end its sentence goes on in the next one."""
+    """Pages that break text with <br> every few dozen characters: a Chinese
+    line that does not end its sentence goes on in the next one, and so does a
+    Latin one whose next line goes on in lower case."""
     for br in list(root.iter("br")):
         previous = br.getprevious()
         before = (previous.tail if previous is not None else br.getparent().text) or ""
@@ -93,6 +112,9 @@ def join_broken_lines(root: HtmlElement) -> None:
         if after.startswith("\u3000"):
             continue  # an indented line opens a paragraph
         if _LINE_GOES_ON.search(before.rstrip()) and _LINE_CONTINUES.match(after):
+            drop(br)
+        elif _LATIN_GOES_ON.search(before.rstrip()) and _LATIN_CONTINUES.match(after):
+            br.tail = " " + (br.tail or "").lstrip(" \t\r\n")  # the words stay apart
             drop(br)
 
 
@@ -224,12 +246,16 @@ def drop_navigation_rows(root: HtmlElement) -> None:
 
 
 def drop_edge_credits(root: HtmlElement) -> None:
-    """Datelines, sources and credits among the first and last blocks of the body."""
+    """Datelines, bylines, sources and credits among the first and last blocks of the body."""
     blocks = _leaf_blocks(root)
     edges = blocks[:_EDGE_BLOCKS] + blocks[max(_EDGE_BLOCKS, len(blocks) - _EDGE_BLOCKS) :]
     for block in edges:
         text = _text_of(block).strip()
-        if len(text) <= _CREDIT_LIMIT and _CREDIT_LINE.search(text) and "。" not in text:
+        if len(text) > _CREDIT_LIMIT:
+            continue
+        if (_CREDIT_LINE.search(text) and "。" not in text) or (
+            _CREDIT_LINE_EN.search(text) and not _TWO_SENTENCES.search(text)
+        ):
             drop(block)
 
 
