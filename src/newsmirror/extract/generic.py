@@ -34,6 +34,9 @@ _FAST_ENOUGH = 0.7
 # A result this short (characters, without spaces) is suspect on its own: a
 # second opinion costs little on the few pages where it happens.
 _SHORT_ARTICLE = 500
+# Chinese says as much in about a third of the characters: a Chinese text is short,
+# for the slower second pass, under this many.
+_SHORT_CHINESE = 170
 _ARTICLE_BODY_MARKUP = etree.XPath('//*[@itemprop="articleBody"]')
 _HAS_BLOCKS = etree.XPath("boolean(.//p or .//div or .//ul or .//ol or .//table or .//blockquote)")
 _HAS_BLOCK_CHILDREN = etree.XPath("boolean(./p or ./div or ./ul or ./ol or ./table or ./blockquote)")
@@ -88,7 +91,8 @@ def _body_by_evidence(root: HtmlElement, url: str, meta: Metadata) -> HtmlElemen
     body = _trafilatura_body(root, url, fast=True)
     found = len(text_key(body)) if body is not None else 0
     expected = _expected_length(root, meta)
-    if body is None or found < _FAST_ENOUGH * expected or found < _SHORT_ARTICLE:
+    short = _SHORT_CHINESE if body is not None and _is_chinese(text_key(body)) else _SHORT_ARTICLE
+    if body is None or found < _FAST_ENOUGH * expected or found < short:
         second = _trafilatura_body(root, url, fast=False)
         if second is not None and len(text_key(second)) > found:
             body, found = second, len(text_key(second))
@@ -139,7 +143,7 @@ def _density_core(root: HtmlElement, body: HtmlElement, found: int) -> HtmlEleme
     text trafilatura found (or only a short text). Punctuation density is a
     measure made for Chinese: on other pages only the short case applies."""
     key = text_key(body)
-    chinese = bool(_CJK_TEXT.search(key[:_CJK_SAMPLE]))
+    chinese = _is_chinese(key)
     if found >= _SHORT_ARTICLE and not chinese:
         return None
     # The core is part of the page: a page without that much text has no such core.
@@ -155,6 +159,10 @@ def _density_core(root: HtmlElement, body: HtmlElement, found: int) -> HtmlEleme
     if density.plain >= _CORE_RECALL * found and _inside_share(body, text_key(element)) >= _CORE_PRECISION:
         return copy_element(element)
     return None
+
+
+def _is_chinese(key: str) -> bool:
+    return bool(_CJK_TEXT.search(key[:_CJK_SAMPLE]))
 
 
 def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | None:
