@@ -382,3 +382,30 @@ def test_math_keeps_its_formula() -> None:
     assert "\\sum_{n=1}^\\infty 1/n^2 = \\pi^2/6" in article.text
     assert "is E = mc^2, and" in article.text
     assert "E = mc^2" in article.markdown
+
+
+def test_a_page_of_dated_posts_gives_the_first_post() -> None:
+    # A blog's front page in a table layout: each post a title cell, a cell holding
+    # only its time stamp, its text, and a footer; the first post is the article.
+    posts = [
+        ("湘菜粤菜兵分两路", "2005-06-14 03:25:55", ZH_PARAGRAPHS),
+        ("澳坛真的累了", "2005-06-13 15:00:14", [p.replace("市", "县") for p in ZH_PARAGRAPHS]),
+        ("爱上侦探小说", "2005-06-11 14:05:50", [p.replace("汛", "火") for p in ZH_PARAGRAPHS]),
+    ]
+    rows = "".join(
+        f"<tr><td><b>{title}</b></td></tr><tr><td>{stamp}</td></tr>"
+        f"<tr><td>{''.join(f'<p>{p}</p>' for p in text)}</td></tr>"
+        f"<tr><td>由海姑娘张贴 @ {stamp} 共 11 篇评论</td></tr>"
+        for title, stamp, text in posts
+    )
+    html = (
+        "<html><head><title>blog.example.com</title></head><body>"
+        f"<table><tr><td>博客书架</td></tr>{rows}</table></body></html>"
+    )
+    text = extract_article(html, "https://blog.example.com/1.html").text
+    for paragraph in ZH_PARAGRAPHS:
+        assert paragraph.strip()[:30] in text
+    for title, stamp, other in posts[1:]:
+        assert title not in text
+        assert other[0].strip()[:30] not in text
+        assert stamp not in text

@@ -84,6 +84,7 @@ def generic_body(root: HtmlElement, url: str, meta: Metadata) -> HtmlElement | N
     body = _body_by_evidence(root, url, meta)
     if body is not None:
         portal.drop_teasers(body, root)
+        portal.keep_first_post(body)
     return body
 
 

@@ -61,6 +61,11 @@ _CREDIT_LINE_EN = re.compile(
 # Two sentences are text, not a credit line.
 _TWO_SENTENCES = re.compile(r"[.!?]\s+\S")
 _CREDIT_LIMIT = 80
+# A page of several dated posts (a blog's front page), each headed by a line holding
+# only its time stamp: the article is the first post, when the body opens with it.
+_POST_STAMP = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(:\d{2})?$")
+_POSTS = 3
+_BEFORE_FIRST_POST = 0.2
 _EDGE_BLOCKS = 3
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
 _INNER_BLOCKS = frozenset({"p", "div", "li", "td", "blockquote"})
@@ -181,6 +186,32 @@ def _in_data_row(row: HtmlElement | None, link_keys: set[str], known: dict[HtmlE
         keys = [teaser_key(_text_of(cell)) for cell in row if cell.tag in ("td", "th")]
         known[row] = any(key and key not in link_keys for key in keys)
     return known[row]
+
+
+def keep_first_post(root: HtmlElement) -> None:
+    """A body of three or more dated posts, opening with the first (at most a
+    fifth of its text before it): only the first post stays, without the blog's
+    furniture before it, its title and stamp (the page shows the title) or the posts after it."""
+    blocks = _leaf_blocks(root)
+    lines = [" ".join(_text_of(block).split()) for block in blocks]
+    stamps = [(i, line) for i, line in enumerate(lines) if _POST_STAMP.match(line)]
+    starts: dict[str, int] = {}
+    for i, stamp in stamps:
+        starts.setdefault(stamp, i)  # a post's title and stamp may be shown twice
+    if len(starts) < _POSTS:
+        return
+    first, second = sorted(starts.values())[:2]
+    sizes = [len(NO_SPACE.sub("", line)) for line in lines]
+    if sum(sizes[:first]) > _BEFORE_FIRST_POST * sum(sizes):
+        return
+    first_stamp = lines[first]
+    opening = max(i for i, stamp in stamps if stamp == first_stamp)
+    if second - 1 <= opening:
+        return
+    _drop_from(blocks[second - 1], root)  # the second post's title, and everything after it
+    for block in blocks[: opening + 1]:
+        if block.getparent() is not None:
+            drop(block)
 
 
 def _leaf_blocks(root: HtmlElement) -> list[HtmlElement]:
