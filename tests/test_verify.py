@@ -289,3 +289,15 @@ def test_a_signing_key_inside_the_output_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["keygen", "-c", str(tmp_path / "newsmirror.toml")])
     assert result.exit_code == 2 and "holds the signing key" in result.output and "every remote" in result.output
     assert not (cfg.output_dir / "key").exists()
+
+
+def test_a_build_without_the_key_takes_the_old_signature_away(tmp_path: Path) -> None:
+    cfg = mirror(tmp_path)
+    out = built(cfg)
+    assert (out / "SHA256SUMS.sig").exists() and (out / "SHA256SUMS.pub").exists()
+    cfg.signing_key_path.unlink()  # the operator stops signing
+    with Store(cfg.store_path) as store:
+        result = build(cfg, store)
+    assert result.ok and "SHA256SUMS.sig" in result.removed and "SHA256SUMS.pub" in result.removed
+    assert not (out / "SHA256SUMS.sig").exists() and not (out / "SHA256SUMS.pub").exists()
+    assert "SHA256SUMS.pub" not in (out / "SHA256SUMS").read_text()  # the manifest lists only what is there

@@ -62,7 +62,9 @@ class BuildRun:
         self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
         # every file the tree should hold
         # (SHA256SUMS.sig and .pub too when nothing signs: a build without a key leaves them alone)
-        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS, layout.SUMS_SIG, layout.SUMS_PUB}
+        self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS}
+        if signer:  # without a key, an earlier build's signature and key go (remove_unwanted)
+            self.wanted.update((layout.SUMS_SIG, layout.SUMS_PUB))
         self.stamps: dict[str, str] = {}  # page → cache-busting stamp, for the home page's links
         self.sources: dict[str, str] = {}  # Markdown file → fingerprint of what it is made from
         self.languages: dict[str, str] = {}  # a site's Markdown files → its language (others: the mirror's)
@@ -158,6 +160,8 @@ class BuildRun:
     def remove_unwanted(self) -> None:
         """Retention and removed channels: what the build once made and no longer wants goes."""
         made_here = {path for path in self.manifest if "/" not in path}  # index.html: only if the build made it
+        # A signed build's signature and key: a build without a key must not leave them beside its new SHA256SUMS.
+        made_here.update(path for path in (layout.SUMS_SIG, layout.SUMS_PUB) if self.tree.stat(path))
         for path in sorted((self.tree.existing(self.scan) | made_here) - self.wanted):
             try:
                 self.tree.remove(path)
