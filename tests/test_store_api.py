@@ -60,6 +60,18 @@ def test_articles_are_read_back_newest_first_with_and_without_limit(store: Store
     assert store.known_articles("kzg", "p9") == {a.id: (a.title, a.feed_hash) for a in map(article, (0, 1, 2))}
 
 
+def test_two_edits_within_one_second_keep_both_earlier_versions(store: Store) -> None:
+    # Revisions are keyed by fetch time to the second: versions fetched within one second must not overwrite.
+    for body in ("第一版正文。", "第二版正文，改了。", "第三版正文，又改了。"):
+        store.save_article(article(0, markdown=body, html=f"<p>{body}</p>", content_hash=""))
+    revisions = store.revisions(KEY)
+    assert [r.markdown for r in revisions] == ["第一版正文。", "第二版正文，改了。"]
+    assert len({r.fetched for r in revisions}) == 2
+    current = store.article(KEY)
+    assert current is not None and current.markdown == "第三版正文，又改了。"
+    assert current.fetched > revisions[-1].fetched
+
+
 def test_a_page_gone_is_counted_per_feed_entry_and_given_up(store: Store) -> None:
     assert store.record_gone(KEY, "f0", "404 Not Found") == 1
     assert store.record_gone(KEY, "f0", "410 Gone") == 2

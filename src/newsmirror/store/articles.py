@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsmirror.models import Article, ArticleKey, sha1_hex
@@ -76,6 +76,11 @@ class ArticleQueries(StoreBase):
                     " markdown = excluded.markdown",
                     (*keys, row["fetched"], row["title"], row["markdown"]),
                 )
+            fetched = iso(article.fetched)
+            if row and fetched <= row["fetched"]:
+                # Revisions are keyed by when a version was fetched, to the second: a second version
+                # within the same second is dated a second later, so it cannot overwrite the first.
+                fetched = iso(parse_iso(row["fetched"]) + timedelta(seconds=1))
             # One upsert for new and updated articles. An update keeps the original
             # publication time: readers find the article where it was in the index.
             db.execute(
@@ -92,7 +97,7 @@ class ArticleQueries(StoreBase):
                     article.title,
                     article.author,
                     iso(article.published),
-                    iso(article.fetched),
+                    fetched,
                     article.markdown,
                     article.html,
                     article.lead_image,
