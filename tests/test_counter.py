@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -314,6 +315,38 @@ def test_a_failed_save_keeps_its_views_for_the_next_save(tmp_path: Path, monkeyp
     asyncio.run(run())
     with Store(store, readonly=True) as opened:
         assert opened.view_totals() == {ARTICLES[0]: 2}
+
+
+def test_stopping_during_a_periodic_save_lets_it_finish_and_counts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counter_module, "FLUSH_SECONDS", 0.2)
+    store = tmp_path / "store.db"
+    _make_store(store)
+    saving = threading.Event()
+    real_add_views = Store.add_views
+
+    def slow_add_views(self: Store, *args: object, **kwargs: object) -> None:
+        saving.set()
+        time.sleep(0.5)  # a slow disk: the stop comes while the save is in hand
+        real_add_views(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "add_views", slow_add_views)
+
+    async def run() -> CounterService:
+        service = CounterService(store, ViewTally(60))
+        await service.start()
+        for client in ("a", "b", "c"):
+            assert service.tally.view(_url(ARTICLES[0]).encode(), client)
+        while not saving.is_set():
+            await asyncio.sleep(0.01)
+        await service.stop()
+        return service
+
+    service = asyncio.run(run())
+    assert service.saved == 3  # the save the stop met is counted ("stopped; 3 views saved")
+    with Store(store, readonly=True) as opened:
+        assert opened.view_totals() == {ARTICLES[0]: 3}
 
 
 def test_log_lines_never_carry_an_address() -> None:

@@ -213,6 +213,7 @@ class CounterService:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="counter-store")
         self._store: Store | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -269,9 +270,10 @@ class CounterService:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_flush = next_refresh = loop.time()
-        while True:
+        while not self._stopping.is_set():
             next_flush += FLUSH_SECONDS
-            await asyncio.sleep(max(0.0, next_flush - loop.time()))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), max(0.0, next_flush - loop.time()))
             await self.flush()
             self.tally.forget_expired()
             if loop.time() >= next_refresh + REFRESH_KEYS_SECONDS:
@@ -280,10 +282,11 @@ class CounterService:
             next_flush = max(next_flush, loop.time() - FLUSH_SECONDS)
 
     async def stop(self) -> None:
+        # Not a cancel: a save in hand finishes and is counted (cancelled mid-save, its views were
+        # stored by the store's thread but never counted, or lost if that save failed).
+        self._stopping.set()
         if self._task:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
         await self.flush()
         if self._store:
             await self._call(self._store.close)
