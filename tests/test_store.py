@@ -119,6 +119,94 @@ def test_claims_give_each_due_feed_to_one_owner_until_its_lease_runs_out(store_l
         assert ("a", "c0") not in claimed and len(claimed) == 5
 
 
+def test_claims_take_turns_between_hosts_and_hold_few_of_one(store_location: Path | str) -> None:
+    """A worker claims each host's most overdue feed first, and at most per_host of one host: the
+    first worker to claim cannot take a big site's feeds all, to poll them one by one behind the limit."""
+    feeds = [("big", f"c{i}", f"https://big.example/{i}.xml") for i in range(8)]
+    feeds += [("small", "c0", "https://small.example/0.xml"), ("other", "c0", "https://other.example/0.xml")]
+    with Store(store_location) as one, Store(store_location) as two:
+        one.register_feeds(feeds)
+        lease = NOW + timedelta(minutes=2)
+        first = one.claim_feeds("w1", now=NOW, lease_until=lease, limit=3, per_host=2)
+        assert sorted(site for site, _ in first) == ["big", "other", "small"]  # one of each host first
+        more = one.claim_feeds("w1", now=NOW, lease_until=lease, limit=10, per_host=2)
+        assert more == [("big", "c1")]  # a second of big's, never a third
+        assert one.claim_feeds("w1", now=NOW, lease_until=lease, per_host=2) == []
+        # The other worker gets its share of big's feeds, and the rest stay for a third one.
+        second = two.claim_feeds("w2", now=NOW, lease_until=lease, per_host=2)
+        assert second == [("big", "c2"), ("big", "c3")]
+        # A poll ends with the feed released: the worker may take the next one of that host.
+        state = one.feed_state("big", "c0")
+        assert state is not None
+        one.save_feed_state(replace(state, next_due=NOW + timedelta(hours=1)))
+        assert one.claim_feeds("w1", now=NOW, lease_until=lease, per_host=2) == [("big", "c4")]
+
+
+def test_claims_at_the_same_moment_never_share_a_feed(store_location: Path | str) -> None:
+    import threading
+
+    feeds = [(f"s{i % 5}", f"c{i}", f"https://s{i % 5}.example/{i}.xml") for i in range(60)]
+    with Store(store_location) as store:
+        store.register_feeds(feeds)
+    claims: list[list[tuple[str, str]]] = []
+
+    def worker(name: str) -> None:
+        with Store(store_location) as store:
+            for _ in range(4):
+                claims.append(store.claim_feeds(name, now=NOW, lease_until=NOW + timedelta(minutes=2), limit=4))
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = [feed for claim in claims for feed in claim]
+    assert len(claimed) == len(set(claimed)) == 60
+
+
+def test_host_slots_hold_the_limit_across_stores_and_expire(store_location: Path | str) -> None:
+    """http.per_host across processes: each request holds one of its host's slots in the store."""
+    with Store(store_location) as one, Store(store_location) as two:
+        lease = NOW + timedelta(minutes=2)
+        taken = [store.take_host_slot("a.example", name, limit=2, now=NOW, lease_until=lease) for store, name in
+                 ((one, "w1"), (two, "w2"), (one, "w1"))]  # fmt: skip
+        assert taken == [0, 1, None]
+        assert two.take_host_slot("b.example", "w2", limit=2, now=NOW, lease_until=lease) == 0  # hosts apart
+        assert one.host_slots_held(NOW) == {"a.example": 2, "b.example": 1}
+        # A process with a higher limit of its own gets a slot beyond the others'.
+        assert one.take_host_slot("a.example", "w1", limit=3, now=NOW, lease_until=lease) == 2
+        two.give_host_slot("a.example", 1, "w2")
+        assert one.take_host_slot("a.example", "w1", limit=2, now=NOW, lease_until=lease) == 1
+        # w1 holds slots 0-2 of a: renewed, they outlive the lease; given back when it stops.
+        two.give_host_slot("a.example", 0, "w2")  # not w2's: nothing happens
+        later = NOW + timedelta(minutes=3)
+        one.renew_leases("w1", later + timedelta(minutes=2))
+        assert two.take_host_slot("a.example", "w2", limit=2, now=later, lease_until=later) is None
+        # w2 dies holding b's slot: once its lease has run out, the slot is free again.
+        assert one.take_host_slot("b.example", "w1", limit=1, now=later, lease_until=later) == 0
+        one.release_feeds("w1")
+        assert two.take_host_slot("a.example", "w2", limit=2, now=later, lease_until=later) == 0
+
+
+def test_host_slots_taken_at_the_same_moment_never_exceed_the_limit(store_location: Path | str) -> None:
+    import threading
+
+    Store(store_location).close()
+    taken: list[int | None] = []
+
+    def taker(name: str) -> None:
+        with Store(store_location) as store:
+            for _ in range(3):
+                taken.append(store.take_host_slot("a.example", name, limit=2, now=NOW, lease_until=NOW + timedelta(1)))
+
+    threads = [threading.Thread(target=taker, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(slot for slot in taken if slot is not None) == [0, 1] and len(taken) == 18
+
+
 def test_counters_writing_at_once_lose_no_count(store_location: Path | str) -> None:
     """Several `counter` instances share one views table: every count they add is kept."""
     import threading

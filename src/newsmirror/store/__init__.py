@@ -22,6 +22,7 @@ from newsmirror.store.connection import (
     redact,
 )
 from newsmirror.store.feeds import FeedQueries
+from newsmirror.store.hosts import HostSlotQueries
 from newsmirror.store.images import ImageQueries
 from newsmirror.store.migrations import LATEST, MIGRATIONS
 from newsmirror.store.outputs import OutputRecords
@@ -61,7 +62,7 @@ __all__ = [
 _SCHEMA_LOCK = 0x6E6D0001
 
 
-class Store(ArticleQueries, FeedQueries, RunLog, ViewCounts, OutputRecords, ImageQueries):
+class Store(ArticleQueries, FeedQueries, HostSlotQueries, RunLog, ViewCounts, OutputRecords, ImageQueries):
     """One connection to the store: a SQLite file, or a PostgreSQL database (a ``postgresql://`` URL).
 
     Not shared between threads.
@@ -72,6 +73,7 @@ class Store(ArticleQueries, FeedQueries, RunLog, ViewCounts, OutputRecords, Imag
         self.where = redact(self.path) if isinstance(self.path, str) else str(self.path)
         # Set when this open upgraded an existing store: the one line to tell the user.
         self.upgraded: SchemaUpgrade | None = None
+        self._host_slots = {}
         self._db: Connection
         try:
             if isinstance(self.path, str):

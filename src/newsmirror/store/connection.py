@@ -39,8 +39,12 @@ def redact(url: str) -> str:
 
 class SqliteConnection:
     dialect: Dialect = "sqlite"
-    # Appended to a SELECT whose rows a transaction claims: SQLite has one writer at a time anyway.
-    skip_locked = ""
+
+    @staticmethod
+    def skip_locked(table: str) -> str:
+        """Appended to a SELECT whose rows of ``table`` (a name or alias) a transaction claims:
+        SQLite has one writer at a time anyway."""
+        return ""
 
     def __init__(self, path: Path, *, readonly: bool) -> None:
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
@@ -108,7 +112,11 @@ _PLACEHOLDER = re.compile(r"\?")
 
 class PostgresConnection:
     dialect: Dialect = "postgresql"
-    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    @staticmethod
+    def skip_locked(table: str) -> str:
+        """Rows another transaction holds are passed over, the rest are held until this one ends."""
+        return f" FOR UPDATE OF {table} SKIP LOCKED"
 
     def __init__(self, url: str, *, application_name: str = "newsmirror") -> None:
         try:

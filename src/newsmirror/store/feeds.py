@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from newsmirror.models import FeedState, utcnow
 from newsmirror.store.base import StoreBase
 from newsmirror.store.rows import feed_state_from_row, iso, parse_iso, sql_limit
+
+
+def feed_host(url: str) -> str:
+    """A feed's host, as the HTTP client counts hosts for its per-host limit."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 class FeedQueries(StoreBase):
@@ -67,10 +73,10 @@ class FeedQueries(StoreBase):
         with self._transaction() as db:
             db.execute("UPDATE feed_state SET active = 0 WHERE active = 1")
             db.executemany(
-                "INSERT INTO feed_state (site, channel, url, active) VALUES (?, ?, ?, 1)"
-                " ON CONFLICT (site, channel) DO UPDATE SET active = 1,"
+                "INSERT INTO feed_state (site, channel, url, host, active) VALUES (?, ?, ?, ?, 1)"
+                " ON CONFLICT (site, channel) DO UPDATE SET active = 1, host = excluded.host,"
                 " next_due = CASE WHEN feed_state.url = excluded.url THEN feed_state.next_due ELSE NULL END",
-                list(feeds),
+                [(site, channel, url, feed_host(url)) for site, channel, url in feeds],
             )
 
     def claim_feeds(
@@ -80,46 +86,71 @@ class FeedQueries(StoreBase):
         now: datetime,
         lease_until: datetime,
         limit: int | None = None,
+        per_host: int | None = None,
         due_only: bool = True,
         sites: Sequence[str] = (),
         channels: Sequence[str] = (),
         take_over: str = "",
     ) -> list[tuple[str, str]]:
-        """Lease (site, channel) of configured feeds to ``owner`` until ``lease_until``, the most
-        overdue first: those due by ``now`` (all with ``due_only=False``) that no one else holds.
+        """Lease (site, channel) of configured feeds to ``owner`` until ``lease_until``: those due
+        by ``now`` (all with ``due_only=False``) that no one else holds, taking turns between hosts
+        (each host's most overdue first, then each host's next…), with at most ``per_host`` feeds
+        of one host in ``owner``'s hands, counting those it holds already. So workers share the
+        due feeds of a big site instead of the first one taking them all and polling them one
+        by one behind the per-host limit.
 
         Leases run out, so the feeds of a worker that died are claimed again; ``take_over``
-        is an owner prefix whose leases are taken at once (another sync's: only one runs at a
-        time, so one still holding a lease has died). On PostgreSQL the rows are picked
-        ``FOR UPDATE SKIP LOCKED``: workers claiming at the same moment get different feeds.
+        is an owner prefix whose leases (and host slots) are taken at once (another sync's: only
+        one runs at a time, so one still holding a lease has died). On PostgreSQL the rows are
+        picked ``FOR UPDATE SKIP LOCKED``: workers claiming at the same moment get different feeds.
         """
         moment = iso(now)
-        where = ["active = 1", "(lease_until IS NULL OR lease_until <= ?"]
+        where = ["{t}active = 1", "({t}lease_until IS NULL OR {t}lease_until <= ?"]
         params: list[object] = [moment]
         if take_over:
-            where[-1] += " OR substr(lease_owner, 1, ?) = ?"
+            where[-1] += " OR substr({t}lease_owner, 1, ?) = ?"
             params += [len(take_over), take_over]
         where[-1] += ")"
         if due_only:
-            where.append("(next_due IS NULL OR next_due <= ?)")
+            where.append("({t}next_due IS NULL OR {t}next_due <= ?)")
             params.append(moment)
         for column, values in (("site", sites), ("channel", channels)):
             if values:
-                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                where.append(f"{{t}}{column} IN ({', '.join('?' * len(values))})")
                 params += values
+        claimable = " AND ".join(where)
+        # A feed's turn: its rank among the claimable feeds of its host, after those of the host
+        # the owner holds already.
+        turn = "r.turn + coalesce(h.held, 0)"
         with self._transaction() as db:
+            if take_over:
+                db.execute(
+                    "UPDATE host_slots SET owner = '', lease_until = NULL WHERE substr(owner, 1, ?) = ?",
+                    (len(take_over), take_over),
+                )
+            # The conditions are asked of f again: on PostgreSQL, a row another worker claimed
+            # since this statement began is locked only once that one commits, and is then
+            # checked again, as it is now, against f's conditions (not the ranking's).
             rows = db.execute(
                 "UPDATE feed_state SET lease_owner = ?, lease_until = ? WHERE (site, channel) IN ("
-                f"SELECT site, channel FROM feed_state WHERE {' AND '.join(where)}"
-                f" ORDER BY next_due IS NOT NULL, next_due, site, channel LIMIT ?{db.skip_locked})"
+                "SELECT f.site, f.channel FROM feed_state f JOIN ("
+                " SELECT site, channel, row_number() OVER"
+                " (PARTITION BY host ORDER BY next_due IS NOT NULL, next_due, site, channel) AS turn"
+                f" FROM feed_state WHERE {claimable.format(t='')}"
+                ") r ON r.site = f.site AND r.channel = f.channel LEFT JOIN ("
+                " SELECT host, count(*) AS held FROM feed_state WHERE lease_owner = ? AND lease_until > ? GROUP BY host"
+                f") h ON h.host = f.host WHERE {claimable.format(t='f.')} AND {turn} <= ?"
+                f" ORDER BY {turn}, f.next_due IS NOT NULL, f.next_due, f.site, f.channel"
+                f" LIMIT ?{db.skip_locked('f')})"
                 " RETURNING site, channel",
-                [owner, iso(lease_until), *params, sql_limit(limit)],
+                [owner, iso(lease_until), *params, owner, moment, *params, sql_limit(per_host), sql_limit(limit)],
             ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def renew_leases(self, owner: str, lease_until: datetime) -> int:
-        """Extend every lease ``owner`` holds; returns how many it holds."""
+        """Extend every lease ``owner`` holds (feeds and host slots); returns how many feeds it holds."""
         with self._transaction() as db:
+            db.execute("UPDATE host_slots SET lease_until = ? WHERE owner = ?", (iso(lease_until), owner))
             rows = db.execute(
                 "UPDATE feed_state SET lease_until = ? WHERE lease_owner = ? RETURNING site",
                 (iso(lease_until), owner),
@@ -127,9 +158,10 @@ class FeedQueries(StoreBase):
         return len(rows)
 
     def release_feeds(self, owner: str) -> None:
-        """Give back whatever ``owner`` still holds (a worker that stops)."""
+        """Give back whatever ``owner`` still holds, feeds and host slots (a worker that stops)."""
         with self._transaction() as db:
             db.execute("UPDATE feed_state SET lease_owner = '', lease_until = NULL WHERE lease_owner = ?", (owner,))
+            db.execute("UPDATE host_slots SET owner = '', lease_until = NULL WHERE owner = ?", (owner,))
 
     def next_due(self, now: datetime) -> datetime | None:
         """When a configured feed may next be claimed: the first due time of those no one holds, or

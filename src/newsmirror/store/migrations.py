@@ -199,6 +199,22 @@ _HEADS_INDEX = (
     "DROP INDEX articles_newest",
 )
 
+# Version 8: the per-host politeness limit across every poller sharing the store (politeness.py):
+# each host's request slots, who holds one and until when; and each feed's host, so that claims
+# spread over hosts (Store.claim_feeds).
+_HOST_SLOTS = (
+    """CREATE TABLE host_slots (
+    host TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    lease_until TEXT,
+    PRIMARY KEY (host, slot)
+) WITHOUT ROWID""",
+    "CREATE INDEX host_slots_owner ON host_slots (owner)",
+    "ALTER TABLE feed_state ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX feed_state_lease ON feed_state (lease_owner)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the schema of stores made before stores carried a version", _V1),
     Migration(2, "feed health: last success, consecutive failures, last error", _FEED_HEALTH),
@@ -207,6 +223,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "revisions, rechecks, deletions at the source, file hashes for SHA256SUMS", _ARCHIVE),
     Migration(6, "facts about the store: which converter made its Markdown", _FACTS),
     Migration(7, "article heads read from an index, not from the rows that hold the bodies", _HEADS_INDEX),
+    Migration(8, "the per-host limit across pollers: host slots, each feed's host", _HOST_SLOTS),
 )
 
 LATEST = MIGRATIONS[-1].version
