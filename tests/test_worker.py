@@ -174,3 +174,26 @@ def test_a_worker_rechecks_too_and_catches_edits_and_deletions_within_its_share(
     others = len(demo.requests) - len(rechecks)
     reported = sum(int(n) for n in re.findall(r"; rechecked (\d+),", log))
     assert 0 < reported <= len(rechecks) <= others, (reported, len(rechecks), others)  # half of its requests at most
+
+
+def test_two_workers_on_postgresql_keep_the_per_host_limit_together(tmp_path: Path, postgres_url: str) -> None:
+    """http.per_host holds across workers, counted at the sample server: each worker alone could send
+    per_host requests at once, so two would send twice as many without the slots in the store."""
+    with DemoSite(slow_delay=0.5, latency=0.1) as demo:  # every response takes a while: requests overlap
+        config = write_config(tmp_path, demo, postgres_url)
+        config.write_text(config.read_text("utf-8").replace("per_host = 4", "per_host = 2"), "utf-8")
+        workers = [start_worker(config, tmp_path / f"worker{i}.log") for i in range(2)]
+        try:
+            expected = len(demo.expected.all_articles())
+            wait_for(lambda: stored_count(postgres_url) == expected, timeout=120)
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            assert [worker.wait(timeout=30) for worker in workers] == [0, 0]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+        assert demo.most_in_flight == {"127.0.0.1": 2}
+        # Both took part: the feeds of the one host were shared, not all claimed by the first to start.
+        polled = [log.read_text("utf-8").count("feed ") for log in (tmp_path / "worker0.log", tmp_path / "worker1.log")]
+        assert all(polled), polled

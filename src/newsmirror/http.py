@@ -28,9 +28,10 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpcore
 import httpx
@@ -257,11 +258,20 @@ class _FencedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+class HostGate(Protocol):
+    """A per-host limit shared with other processes: ``hold(host)`` waits for one of the host's slots
+    and keeps it for the block (``politeness.HostSlots``, kept in the store)."""
+
+    def hold(self, host: str) -> AbstractAsyncContextManager[object]: ...
+
+
 class HttpClient:
     """Use as ``async with HttpClient(config) as http: await http.get(url)``.
 
     ``resolver`` replaces the machine's name resolution (tests map names to
-    addresses with it, so that refusals are checked without connecting)."""
+    addresses with it, so that refusals are checked without connecting).
+    ``gate`` makes ``http.per_host`` hold across every process that shares it
+    (every worker on one store), not only within this client."""
 
     def __init__(
         self,
@@ -269,8 +279,10 @@ class HttpClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self.config = config
+        self._gate = gate
         self.fence = AddressFence(config.allow_private)
         self.requests = 0  # requests sent so far (retries included), e.g. to bound a share of them
         self._overall = asyncio.Semaphore(config.concurrency)
@@ -323,9 +335,10 @@ class HttpClient:
         while True:
             wait: float | None = None
             try:
-                # Per host first: a task waiting for a busy host must not hold
-                # one of the overall slots that other hosts could use.
-                async with self._per_host[host], self._overall:
+                # Per host first (here, then across processes): a task waiting for a busy
+                # host must not hold one of the overall slots that other hosts could use.
+                shared = self._gate.hold(host) if self._gate else nullcontext()
+                async with self._per_host[host], shared, self._overall:
                     return await self._get_once(url, headers, max_bytes or self.config.max_bytes)
             except FetchError as exc:
                 if exc.status not in _RETRY_STATUS or attempt >= self.config.retries:

@@ -23,6 +23,7 @@ from datetime import timedelta
 from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.http import HttpClient
 from newsmirror.models import RunSummary, utcnow
+from newsmirror.politeness import HostSlots
 from newsmirror.store import Store
 from newsmirror.sync import Syncer, SyncProgress, configured_feeds, failing_lines, leases_kept
 from newsmirror.sync.markdown_upkeep import remake_markdown
@@ -53,7 +54,9 @@ async def work(
     # Enough feeds in hand to keep every HTTP slot busy, not so many that others' due feeds wait on us.
     target = max(4, 2 * config.http.concurrency)
     total = RunSummary()
-    async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
+    # http.per_host holds across every worker: each request holds one of its host's slots in the store.
+    gate = HostSlots(store, owner, config.http.per_host, lease)
+    async with HttpClient(config.http, gate=gate) as http, leases_kept(store, owner, lease):
         syncer = Syncer(config, store, http, progress, executor)
         syncer.summary.remade = await remake_markdown(config, store, executor)
         tasks: set[asyncio.Task[None]] = set()
@@ -65,8 +68,14 @@ async def work(
             while not stop.is_set():
                 now = utcnow()
                 if len(tasks) <= target // 2:
+                    # No more of one host's feeds than it may poll at once: the others are left to other workers.
                     claimed = store.claim_feeds(
-                        owner, now=now, lease_until=now + lease, limit=target - len(tasks), take_over=take_over
+                        owner,
+                        now=now,
+                        lease_until=now + lease,
+                        limit=target - len(tasks),
+                        per_host=config.http.per_host,
+                        take_over=take_over,
                     )
                     take_over = ""
                     for key in claimed:

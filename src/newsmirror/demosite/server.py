@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -54,10 +55,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         site = self.server.demo
+        with site._in_flight_to(urlsplit(f"//{self.headers.get('Host', '')}").hostname or ""):
+            self._respond(site, send_body)
+
+    def _respond(self, site: DemoSite, send_body: bool) -> None:
         path = unquote(urlsplit(self.path).path, errors="replace")
         resource = site._lookup(path)
         if resource.slow:
             site._stopping.wait(site.slow_delay)
+        elif site.latency:
+            site._stopping.wait(site.latency)
         conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
         use_gzip = resource.compressible and "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
         etag = ("W/" + resource.etag) if use_gzip else resource.etag
@@ -126,10 +133,15 @@ class DemoSite:
         port: int = 0,
         slow_delay: float = 2.0,
         log: Callable[[str], None] | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.slow_delay = slow_delay
+        # Added to every other response, so that requests overlap as they do over a network.
+        self.latency = latency
         self.log = log
         self._lock = threading.Lock()
+        self._in_flight: dict[str, int] = {}
+        self._most_in_flight: dict[str, int] = {}
         self._stopping = threading.Event()
         self._requests: list[ServedRequest] = []
         self._server = _Server((host, port), _Handler)
@@ -182,6 +194,23 @@ class DemoSite:
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+
+    @property
+    def most_in_flight(self) -> dict[str, int]:
+        """Per host (as the client named it), the most requests being answered at once so far."""
+        with self._lock:
+            return dict(self._most_in_flight)
+
+    @contextmanager
+    def _in_flight_to(self, host: str) -> Iterator[None]:
+        with self._lock:
+            self._in_flight[host] = self._in_flight.get(host, 0) + 1
+            self._most_in_flight[host] = max(self._most_in_flight.get(host, 0), self._in_flight[host])
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight[host] -= 1
 
     @property
     def expected(self) -> Expected:

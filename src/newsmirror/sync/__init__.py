@@ -21,6 +21,7 @@ from newsmirror.config import ChannelConfig, Config, SiteConfig
 from newsmirror.http import HttpClient
 from newsmirror.layout import channel_label
 from newsmirror.models import RunSummary, utcnow
+from newsmirror.politeness import HostSlots
 from newsmirror.schedule import FAILING_INTERVAL, FAILING_NAMED_AFTER
 from newsmirror.store import Store
 from newsmirror.sync.articles import needs_fetch
@@ -152,7 +153,8 @@ async def sync(
     if polling := getattr(progress, "polling", None):
         polling(len(due))
     try:
-        async with HttpClient(config.http) as http, leases_kept(store, owner, lease):
+        gate = HostSlots(store, owner, config.http.per_host, lease)
+        async with HttpClient(config.http, gate=gate) as http, leases_kept(store, owner, lease):
             syncer = Syncer(config, store, http, progress, executor)
             syncer.summary.feeds_not_due = len(chosen) - len(due)
             # Before any new article: a fresh store (nothing to convert) only records the converter.
