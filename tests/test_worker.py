@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -197,3 +198,41 @@ def test_two_workers_on_postgresql_keep_the_per_host_limit_together(tmp_path: Pa
         # Both took part: the feeds of the one host were shared, not all claimed by the first to start.
         polled = [log.read_text("utf-8").count("feed ") for log in (tmp_path / "worker0.log", tmp_path / "worker1.log")]
         assert all(polled), polled
+
+
+def test_build_and_publish_take_turns_across_processes_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """The run lock of a PostgreSQL store is an advisory lock in the database: while one process's
+    `run` holds it, `build` and `publish` from another exit 3 naming the holder; the server drops
+    it when its holder is killed with -9, and the next build goes ahead."""
+    with DemoSite(slow_delay=60) as demo:  # the slow article keeps the first run's sync, and its lock, going
+        config = write_config(tmp_path, demo, postgres_url)
+        with open(tmp_path / "run.log", "wb") as out:
+            holder = subprocess.Popen(
+                [sys.executable, "-m", "newsmirror.cli", "run", "--config", str(config)], stdout=out, stderr=out
+            )
+        try:
+            wait_for(lambda: stored_count(postgres_url) >= 10)
+            for command in ("build", "publish", "run"):
+                other = subprocess.run(
+                    [sys.executable, "-m", "newsmirror.cli", command, "--config", str(config)],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                assert other.returncode == 3, (command, other.stderr)
+                assert "another newsmirror run is still going on the store postgresql://" in other.stderr
+                assert f"run:{socket.gethostname()}:{holder.pid}" in other.stderr  # the holder, by name and pid
+            assert not (tmp_path / "mirror").exists()  # nothing was built behind the holder's back
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait()
+            built = subprocess.run(
+                [sys.executable, "-m", "newsmirror.cli", "build", "--config", str(config)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert built.returncode == 0, built.stderr
+            assert (tmp_path / "mirror" / "README.md").exists()
+        finally:
+            if holder.poll() is None:
+                holder.kill()

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from newsmirror.errors import StoreError
+from newsmirror.errors import LockBusy, StoreError
 from newsmirror.store.connection import PostgresConnection, redact
 from newsmirror.store.rows import one_line, postgres_errors
 
 RUN_LOCK = 0x6E6D0002
 
 
-class RunLockBusy(Exception):
-    """Another build or publish holds the cluster's run lock; the message is one line for the user."""
+class RunLockBusy(LockBusy):
+    """Another build or publish holds the cluster's run lock (exit 3, as a busy lock file); one line for the user."""
 
 
 @contextmanager
