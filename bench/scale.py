@@ -270,11 +270,8 @@ def postgres_cluster(base: Path) -> Iterator[tuple[str, int]]:
         nobody = pwd.getpwnam("nobody")
         os.chown(base, nobody.pw_uid, nobody.pw_gid)
     data = base / "data"
-    subprocess.run(
-        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]
+    subprocess.run([*run_as, *initdb, "--no-sync"], check=True, capture_output=True)
     options = f"-k {base} -p 5432 -c listen_addresses='' -c synchronous_commit=off -c max_connections=100"
     subprocess.run(
         [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-o", options, "-w", "start"],
