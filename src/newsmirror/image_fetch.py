@@ -3,9 +3,8 @@
 Readers behind a firewall cannot reach the news sites' image hosts, so the
 build copies each image into the mirror (``images = "copy"``). Sync fetches
 them here, through the run's one HttpClient (per-host limits, retries, a size
-cap of ``mirror.image_max_bytes``), shrinks them in worker threads, several at
-once (Pillow lets go of the GIL while it decodes, scales and encodes, so every
-core is used; ``image_shrink``: at most ``mirror.image_max_width`` pixels wide and
+cap of ``mirror.image_max_bytes``), shrinks them in worker processes, one per
+core (``image_shrink``: at most ``mirror.image_max_width`` pixels wide and
 ``mirror.image_budget`` bytes, no metadata) and stores only the shrunk copy
 with its width and height. What is stored is checked by its first bytes, not by
 what the server says it is: PNG, JPEG, GIF and WebP only — never SVG (it can
@@ -20,8 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
 from newsmirror.errors import unexpected
@@ -31,6 +34,29 @@ from newsmirror.models import IMAGE_LINK
 from newsmirror.store import Store
 
 log = logging.getLogger(__name__)
+
+# The most shrinking processes: each holds one decoded picture (a 12 MP photo is some 36 MB).
+_MOST_WORKERS = 4
+_pool: ProcessPoolExecutor | None = None
+
+
+def _shrink_pool() -> ProcessPoolExecutor | None:
+    """The processes images are shrunk in, made at first use and kept for the life of the process (a worker's
+    too); None on one core. Threads could not keep two cores busy: the shrinker's Python between Pillow's
+    calls holds the GIL, and at 70 ms of CPU an image, two threads reached some 1.3 cores."""
+    global _pool
+    workers = min(os.cpu_count() or 1, _MOST_WORKERS)
+    if _pool is None and workers > 1:
+        # forkserver: forking a process that runs threads (the event loop's, Rich's display) can deadlock.
+        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return _pool
+
+
+def _drop_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
 
 
 def image_urls(markdown: str) -> list[str]:
@@ -99,14 +125,19 @@ class ImageFetcher:
         return True
 
     async def _shrunk(self, url: str, data: bytes, content_type: str = "") -> ShrunkImage:
-        """``data`` shrunk in a worker thread: Pillow lets go of the GIL while it decodes, scales and
-        encodes, so the images in flight are shrunk on every core at once."""
+        """``data`` shrunk in a worker process, so the images in flight are shrunk on every core at once."""
         if not self._shrinking:
             self._busy_since = time.perf_counter()
         self._shrinking += 1
+        loop = asyncio.get_running_loop()
+        work = partial(self._shrink, url, data, content_type=content_type)
         try:
-            work = partial(self._shrink, url, data, content_type=content_type)
-            return await asyncio.get_running_loop().run_in_executor(None, work)
+            try:
+                return await loop.run_in_executor(_shrink_pool(), work)
+            except BrokenProcessPool:
+                # A shrinking process died (killed, out of memory): this image is shrunk here, the next in a new pool.
+                _drop_pool()
+                return await loop.run_in_executor(None, work)
         finally:
             self._shrinking -= 1
             if not self._shrinking:
