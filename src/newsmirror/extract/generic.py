@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from dataclasses import dataclass, field
+from functools import cache
 from html import escape
 from typing import Any
 
@@ -166,7 +168,17 @@ def _is_chinese(key: str) -> bool:
     return bool(_CJK_TEXT.search(key[:_CJK_SAMPLE]))
 
 
+@cache
+def _import_trafilatura_quietly() -> None:
+    with warnings.catch_warnings():
+        # Its downloader probes urllib3's optional SOCKS support at import and warns that PySocks is
+        # missing, a line in the operator's log about something newsmirror never uses.
+        warnings.filterwarnings("ignore", message="SOCKS support in urllib3")
+        import trafilatura  # noqa: F401
+
+
 def _trafilatura_body(page: HtmlElement, url: str, fast: bool) -> HtmlElement | None:
+    _import_trafilatura_quietly()  # at first use: it is slow to import, and most commands never need it
     import trafilatura
     from trafilatura.htmlprocessing import convert_to_html
 
