@@ -278,3 +278,48 @@ def test_a_hostile_store_cannot_name_an_image_file(tmp_path: Path) -> None:
     assert f"![good](../../../images/{local_name(PNG)})" in page and "（图：bad）" in page and bad not in page
     assert not list(tmp_path.parent.glob("escaped*")) and not list(tmp_path.rglob("escaped*"))
     assert [p.name for p in (config.output_dir / "images").iterdir()] == [local_name(PNG)]
+
+
+POOL_SCRIPT = """
+import asyncio, os, sys, time
+from newsmirror import image_fetch
+
+async def pids():
+    loop = asyncio.get_running_loop()
+    return {await loop.run_in_executor(image_fetch._shrink_pool(), os.getpid) for _ in range(20)}
+
+if __name__ == "__main__":
+    print(" ".join(map(str, asyncio.run(pids()))), flush=True)
+    time.sleep(60)
+"""
+
+
+def test_shrinking_processes_exit_when_the_sync_that_made_them_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    workers = [int(pid) for pid in process.stdout.readline().split()]
+    assert workers and process.pid not in workers
+    process.send_signal(signal.SIGKILL)  # no atexit, no pool shutdown
+    process.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -48,8 +49,28 @@ def _shrink_pool() -> ProcessPoolExecutor | None:
     workers = min(os.cpu_count() or 1, _MOST_WORKERS)
     if _pool is None and workers > 1:
         # forkserver: forking a process that runs threads (the event loop's, Rich's display) can deadlock.
-        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        _pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+        )
     return _pool
+
+
+def _exit_with(pid: int) -> None:
+    """In each shrinking process: exit once process ``pid`` (the one that made the pool) is gone. Killed
+    with -9, it cannot tell them, and they would wait for work for ever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except OSError:  # no such process (or, reused by another user, not ours)
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _drop_pool() -> None:
