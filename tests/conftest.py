@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,27 @@ def _decode_qr(png: Path) -> str:
 def decode_qr() -> Callable[[Path], str]:
     """The text of the QR code in a PNG file (fails the test when none is found)."""
     return _decode_qr
+
+
+@contextmanager
+def _serve_config(config_path: Path) -> Iterator[str]:
+    """``newsmirror serve`` of a config, as a real process on a free port of 127.0.0.1; yields its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsmirror.cli", "serve", "--config", str(config_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip() if process.stdout else ""
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def serve_config() -> Callable[[Path], AbstractContextManager[str]]:
+    """``with serve_config(path) as url:`` runs ``newsmirror serve`` of that config (see _serve_config)."""
+    return _serve_config

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -331,25 +330,16 @@ def test_serve_answers_pages_and_refuses_anything_outside(served: tuple[str, Pat
     assert (out / "index.html").read_text().startswith("<!doctype html>")  # nothing written
 
 
-def test_serve_command_shows_the_markdown_home_without_the_html_site(tmp_path: Path, store: Store) -> None:
+def test_serve_command_shows_the_markdown_home_without_the_html_site(
+    tmp_path: Path, store: Store, serve_config: Callable[[Path], AbstractContextManager[str]]
+) -> None:
     config = make_config(tmp_path, html=False)
     build(config, store)
     path = tmp_path / "newsmirror.toml"
     path.write_text(f'[mirror]\noutput = "out"\nbase_url = "{BASE}"\n')
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsmirror.cli", "serve", "--config", str(path), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().strip() if process.stdout else ""
-        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+    with serve_config(path) as url:
         home = httpx.get(url, timeout=5)
         assert home.status_code == 200 and home.text == (config.output_dir / "README.md").read_text()
-    finally:
-        process.terminate()
-        process.wait(timeout=5)
 
 
 def test_same_store_builds_the_same_html_and_feed_anywhere(tmp_path: Path, store: Store) -> None:

@@ -4,10 +4,9 @@ home → a channel → an article of the sample sites (with their camera-sized p
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,7 +46,7 @@ def mirror(config: Config) -> bool:
 
 
 @pytest.fixture
-def served_mirror(tmp_path: Path) -> Iterator[str]:
+def served_mirror(tmp_path: Path, serve_config: Callable[[Path], AbstractContextManager[str]]) -> Iterator[str]:
     """The sample sites mirrored (HTML site on) and served by `newsmirror serve` on 127.0.0.1."""
     with DemoSite(slow_delay=0.2) as demo:
         text = demo.config_toml(output="mirror", store="store.db").replace("[mirror]\n", "[mirror]\nhtml = true\n", 1)
@@ -57,19 +56,8 @@ def served_mirror(tmp_path: Path) -> Iterator[str]:
         # In a thread of its own: the event loop of Playwright's sync API may be running already.
         with ThreadPoolExecutor(1) as thread:
             assert thread.submit(mirror, config).result()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsmirror.cli", "serve", "--config", str(config_path), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().strip() if process.stdout else ""
-        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+    with serve_config(config_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def check_page(browser: BrowserSession, page, name: str) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
