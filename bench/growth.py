@@ -157,10 +157,6 @@ def config_toml(port: int, store: Path, output: Path, remote: Path, squash: bool
 
 def newsmirror(*args: str) -> None:
     result = subprocess.run([sys.executable, "-m", "newsmirror.cli", *args], capture_output=True, text=True)
-    if result.returncode == 2 and "a git process" in result.stderr:
-        # A commit's own `git gc --auto` may still run in the background: publish waits for no one.
-        time.sleep(10)
-        result = subprocess.run([sys.executable, "-m", "newsmirror.cli", *args], capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"newsmirror {' '.join(args)} exited {result.returncode}:\n{result.stderr[-2000:]}")
 

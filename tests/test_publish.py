@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -360,3 +361,29 @@ def test_cli_publish_exits_3_while_a_run_holds_the_lock(tmp_path: Path, lock_hol
     assert done.returncode == 3
     assert "another newsmirror run is still going" in done.stderr
     assert not (tmp_path / "mirror" / ".git").exists()
+
+
+def test_gits_own_upkeep_after_a_commit_is_done_when_publish_returns(tmp_path: Path) -> None:
+    config = make_config(tmp_path, {})
+    tree = config.output_dir
+    write(tree, FIRST)
+    publish(config)
+    # Make the next commit's `git gc --auto` certain to run: gc.auto = 1 asks for a pack once
+    # objects/17/ holds two loose objects (git samples that one folder), so write three.
+    git(tree, "config", "gc.auto", "1")
+    contents = (f"upkeep {n}\n".encode() for n in range(100_000))
+    in_17 = [c for c in contents if hashlib.sha1(b"blob %d\0" % len(c) + c).hexdigest().startswith("17")][:3]
+    for number, content in enumerate(in_17):
+        (tmp_path / f"loose{number}").write_bytes(content)
+        git(tree, "hash-object", "-w", str(tmp_path / f"loose{number}"))
+    write(tree, {"pages/kzg/p9/a4.md": "# 四\n"})
+
+    result = publish(config)
+
+    assert result.committed
+    # The gc ran inside publish, not detached after it: nothing is left working in the tree,
+    # and the commits' objects are packed, so the next publish does not meet a running git.
+    assert not (tree / ".git" / "gc.pid").exists()
+    assert list((tree / ".git" / "objects" / "pack").glob("*.pack"))
+    write(tree, {"pages/kzg/p9/a5.md": "# 五\n"})
+    assert publish(config).committed

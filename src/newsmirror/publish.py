@@ -39,6 +39,10 @@ FALLBACK_EMAIL = "newsmirror@localhost"
 # then only a lock file this old is taken for a leftover of a killed git.
 STALE_LOCK_AGE = 3600.0
 
+# git's own upkeep after a commit (gc --auto, maintenance) runs in the foreground: detached, it
+# outlives publish, holds the tree's locks, and the next timer run would refuse to publish.
+_FOREGROUND_UPKEEP = ("-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false")
+
 # Variables that would point git at another repository than the output tree.
 _REPO_VARIABLES = (
     "GIT_DIR",
@@ -171,7 +175,7 @@ class _Git:
         git runs in its own session, so a timeout kills the whole group (ssh,
         remote helpers, local hooks), and ssh has no terminal to prompt on.
         """
-        command = ["git", "-C", str(self.tree), *args]
+        command = ["git", "-C", str(self.tree), *_FOREGROUND_UPKEEP, *args]
         with subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
