@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from newsmirror.config import ConfigError, parse_config
 from newsmirror.models import Article
 from newsmirror.render import build
-from newsmirror.render.labels import LABELS, labels_for
+from newsmirror.render.labels import LABELS, TEXT, ArchiveWords, Labels, labels_for
 from newsmirror.store import Store
 
 CONFIG = """
@@ -100,3 +101,8 @@ def test_the_default_is_simplified_chinese_and_bad_tags_are_refused(tmp_path: Pa
     with pytest.raises(ConfigError, match=r"mirror\.language.*not a language tag.*zh-Hans") as error:
         parse_config('[mirror]\nlanguage = "Chinese (simplified)"\n', root=tmp_path)
     assert "\n" not in str(error.value)
+
+
+def test_every_row_of_the_table_is_a_label_of_one_view() -> None:
+    names = [field.name for view in (Labels, ArchiveWords) for field in fields(view)]
+    assert sorted(names) == sorted(TEXT)  # no row that no page reads, none that two views share
