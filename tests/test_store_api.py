@@ -1,11 +1,14 @@
 """The store through its public API: every method, what it returns, and how it fails.
 
-No SQL here: a test that needs a damaged store makes one through the file system.
+Every test runs on both backends (a SQLite file, then a PostgreSQL database), but for those about
+the SQLite file itself. No SQL here: a test that needs a damaged store makes one through the file
+system, or, on PostgreSQL, through the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from newsmirror.image_shrink import ShrunkImage
 from newsmirror.models import Article, ArticleKey, FeedState, RunSummary
 from newsmirror.store import BuiltFile, Store, StoreError
+from postgres import PASSWORD, PASSWORD_USER, PostgresServer
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 KEY = ArticleKey("kzg", "p9", "1029400")
@@ -29,6 +33,13 @@ def article(n: int = 0, channel: str = "p9", **changes: Any) -> Article:
         fetched=START + timedelta(hours=n, minutes=5), author="记者", feed_hash=f"f{n}",
     )  # fmt: skip
     return replace(base, **changes)
+
+
+@pytest.fixture
+def store(store_location: Path | str) -> Iterator[Store]:
+    """An empty store on each backend."""
+    with Store(store_location) as store:
+        yield store
 
 
 def image(data: bytes = b"\xff\xd8\xff-jpeg") -> ShrunkImage:
@@ -171,9 +182,9 @@ def test_images_from_recorded_to_stored_to_published(store: Store) -> None:
     assert store.article_image_files() == {}
 
 
-def test_a_read_only_store_reads_and_refuses_every_write_in_one_line(tmp_path: Path, store: Store) -> None:
+def test_a_read_only_store_reads_and_refuses_every_write_in_one_line(store: Store) -> None:
     store.save_article(article())
-    readonly = Store(tmp_path / "store.db", readonly=True)
+    readonly = Store(store.path, readonly=True)
     assert readonly.article(KEY) is not None
     writes: list[Callable[[], object]] = [
         lambda: readonly.save_article(article(1)),
@@ -190,7 +201,7 @@ def test_a_read_only_store_reads_and_refuses_every_write_in_one_line(tmp_path: P
     for write in writes:
         with pytest.raises(StoreError, match="cannot write to the store") as error:
             write()
-        assert "\n" not in str(error.value) and str(tmp_path / "store.db") in str(error.value)
+        assert "\n" not in str(error.value) and store.where in str(error.value)
     readonly.close()
     assert [a.id for a in store.articles("kzg", "p9")] == ["1029400"]  # nothing was half-written
 
@@ -203,3 +214,59 @@ def test_opening_what_is_not_a_store_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open the store") as error:
         Store(garbage)
     assert "\n" not in str(error.value) and str(garbage) in str(error.value)
+
+
+def test_a_postgresql_store_that_cannot_be_reached_or_logged_into_is_one_line_without_its_password(
+    postgres: PostgresServer, postgres_url: str
+) -> None:
+    database = postgres_url.split("/")[3].split("?")[0]
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    cases = {
+        f"postgresql://{PASSWORD_USER}:{PASSWORD}@127.0.0.1:{port}/{database}": "Connection refused",
+        postgres.url(database, user=PASSWORD_USER, password="wrong-password"): "password authentication failed",
+        postgres.url("no_such_database", user=PASSWORD_USER, password=PASSWORD): "does not exist",
+    }
+    for url, reason in cases.items():
+        with pytest.raises(StoreError, match="cannot open the store") as error:
+            Store(url)
+        message = str(error.value)
+        assert reason in message and "\n" not in message, message
+        assert message.startswith(url.replace(url.split(":")[2].split("@")[0], "***")), message
+        assert PASSWORD not in message and "wrong-password" not in message
+    # An empty database is no store yet, as a missing file is.
+    with pytest.raises(StoreError, match="no store yet; run 'newsmirror sync' first"):
+        Store(postgres_url, readonly=True)
+
+
+def test_a_postgresql_user_that_does_not_own_the_database_is_told_so_and_the_store_is_untouched(
+    postgres: PostgresServer, postgres_url: str
+) -> None:
+    database = postgres_url.split("/")[3].split("?")[0]
+    url = postgres.url(database, user=PASSWORD_USER, password=PASSWORD)
+    with pytest.raises(StoreError, match="permission denied for schema public") as error:
+        Store(url)
+    message = str(error.value)
+    assert "the store's user must own its database" in message and "\n" not in message and PASSWORD not in message
+    with pytest.raises(StoreError, match="no store yet"):  # the failed upgrade left nothing behind
+        Store(postgres_url, readonly=True)
+    postgres.give_database(database, PASSWORD_USER)  # createdb --owner, as the README says
+    with Store(url) as store:
+        store.save_article(article())
+        assert store.article(KEY) is not None
+
+
+def test_a_postgresql_store_whose_server_drops_the_connection_fails_in_one_line(
+    postgres: PostgresServer, postgres_url: str
+) -> None:
+    with Store(postgres_url) as store:
+        store.save_article(article())
+        assert postgres.drop_connections(postgres_url.split("/")[3].split("?")[0]) == 1  # as a restart does
+        with pytest.raises(StoreError, match="cannot write to the store") as error:
+            store.save_article(article(1))
+        assert "terminating connection" in str(error.value) and "\n" not in str(error.value)
+        with pytest.raises(StoreError, match="cannot read the store: the connection is closed"):
+            store.article(KEY)
+    with Store(postgres_url) as again:  # the next run's store has all that was committed
+        assert [a.id for a in again.articles("kzg", "p9")] == ["1029400"]

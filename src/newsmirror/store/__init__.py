@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import NoReturn
 
 from newsmirror.errors import StoreError
 from newsmirror.store.articles import GONE_CHECKS, ArticleQueries
@@ -36,7 +37,7 @@ from newsmirror.store.records import (
     SaveResult,
     SchemaUpgrade,
 )
-from newsmirror.store.rows import one_line, postgres_errors
+from newsmirror.store.rows import one_line, postgres_errors, write_hint
 from newsmirror.store.run_lock import RUN_LOCK, RunLockBusy, cluster_run_lock
 from newsmirror.store.runs import RunLog
 from newsmirror.store.views import ViewCounts
@@ -77,22 +78,32 @@ class Store(ArticleQueries, FeedQueries, HostSlotQueries, RunLog, ViewCounts, Ou
         self._db: Connection
         try:
             if isinstance(self.path, str):
-                self._db = PostgresConnection(self.path)
+                self._db = PostgresConnection(self.path, readonly=readonly)
             else:
                 if readonly and not self.path.exists():
                     raise StoreError(f"{self.path}: no store yet; run 'newsmirror sync' first")
                 self._db = SqliteConnection(self.path, readonly=readonly)
-            if readonly:
-                self._check_version(self._version(), readonly=True)
-            else:
-                self._migrate()
         except ImportError as exc:
             raise StoreError(f"{self.where}: {exc}") from None
         except Exception as exc:
-            # A database that cannot be opened (either kind); anything else is a bug and goes on.
-            if not isinstance(exc, (sqlite3.DatabaseError, *postgres_errors())):
-                raise
-            raise StoreError(f"{self.where}: cannot open the store: {one_line(exc)}") from None
+            self._raise_unopened(exc)
+        try:
+            if readonly:
+                version = self._version()
+                if version == 0 and self._db.dialect == "postgresql":
+                    raise StoreError(f"{self.where}: no store yet; run 'newsmirror sync' first")
+                self._check_version(version, readonly=True)
+            else:
+                self._migrate()
+        except Exception as exc:
+            self._db.close()
+            self._raise_unopened(exc)
+
+    def _raise_unopened(self, exc: Exception) -> NoReturn:
+        # A database that cannot be opened (either kind) is one line; anything else is a bug and goes on.
+        if not isinstance(exc, (sqlite3.DatabaseError, *postgres_errors())):
+            raise exc
+        raise StoreError(f"{self.where}: cannot open the store: {one_line(exc)}") from None
 
     @property
     def dialect(self) -> str:
@@ -155,7 +166,7 @@ class Store(ArticleQueries, FeedQueries, HostSlotQueries, RunLog, ViewCounts, Ou
         except self._db.errors as exc:
             raise StoreError(
                 f"{self.where}: cannot upgrade the store from schema version {self._version()} to {LATEST}: "
-                f"{one_line(exc)}; the store is unchanged"
+                f"{one_line(exc)}; the store is unchanged{write_hint(exc, self._db.dialect)}"
             ) from None
         finally:
             if postgres:

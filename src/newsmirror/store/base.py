@@ -26,4 +26,5 @@ class StoreBase:
             with self._db.transaction():
                 yield self._db
         except self._db.errors as exc:
-            raise StoreError(f"{self.where}: cannot write to the store: {one_line(exc)}{write_hint(exc)}") from None
+            hint = write_hint(exc, self._db.dialect)
+            raise StoreError(f"{self.where}: cannot write to the store: {one_line(exc)}{hint}") from None

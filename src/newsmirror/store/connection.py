@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from newsmirror.errors import StoreError
+
 Dialect = Literal["sqlite", "postgresql"]
 
 
@@ -28,13 +30,16 @@ class Rows(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password=)[^&]*")
+
+
 def redact(url: str) -> str:
-    """A PostgreSQL URL without its password, for messages and logs."""
+    """A PostgreSQL URL without its password (given before the host or as ``?password=``), for messages and logs."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts._replace(query=_QUERY_PASSWORD.sub(r"\1\2***", parts.query)))
 
 
 class SqliteConnection:
@@ -118,7 +123,7 @@ class PostgresConnection:
         """Rows another transaction holds are passed over, the rest are held until this one ends."""
         return f" FOR UPDATE OF {table} SKIP LOCKED"
 
-    def __init__(self, url: str, *, application_name: str = "newsmirror") -> None:
+    def __init__(self, url: str, *, readonly: bool = False, application_name: str = "newsmirror") -> None:
         try:
             import psycopg
         except ImportError:
@@ -129,7 +134,11 @@ class PostgresConnection:
         self._db = psycopg.connect(
             url, autocommit=True, row_factory=_pg_rows, connect_timeout=10, application_name=application_name
         )
+        if readonly:
+            # The server itself refuses every write of this session, as SQLite's mode=ro does.
+            self._db.execute("SET default_transaction_read_only = on")
         self._sql: dict[str, str] = {}
+        self._writing = False
 
     def _translate(self, sql: str) -> str:
         translated = self._sql.get(sql)
@@ -142,7 +151,13 @@ class PostgresConnection:
         return self._db.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
-        return self._db.execute(self._translate(sql), params)  # type: ignore[arg-type, no-any-return]
+        try:
+            return self._db.execute(self._translate(sql), params)  # type: ignore[arg-type, no-any-return]
+        except self._psycopg.OperationalError as exc:
+            if self._writing:
+                raise  # the write transaction says so, and rolls back
+            # A read on a connection the server dropped (a restart, the network): one line, not a traceback.
+            raise StoreError(f"{self.where}: cannot read the store: {' '.join(str(exc).split())}") from None
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:
@@ -150,8 +165,12 @@ class PostgresConnection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+        self._writing = True
+        try:
+            with self._db.transaction():
+                yield
+        finally:
+            self._writing = False
 
     def close(self) -> None:
         self._db.close()

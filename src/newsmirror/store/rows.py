@@ -32,7 +32,9 @@ def sql_limit(limit: int | None) -> int:
 
 
 def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    """A database error in one line: PostgreSQL's own message without the statement it quotes."""
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
+    return " ".join((primary or str(exc)).split())
 
 
 def postgres_errors() -> tuple[type[Exception], ...]:
@@ -107,10 +109,17 @@ def run_summary_from_json(text: str) -> RunSummary | None:
         return None
 
 
-def write_hint(exc: Exception) -> str:
+def write_hint(exc: Exception, dialect: str) -> str:
     """What to do about a write failure, when the failure says."""
-    if "full" in str(exc) or "No space left" in str(exc):
+    text = str(exc)
+    if "full" in text or "No space left" in text:
         return "; free some space on its disk, then run again (nothing was half-written)"
-    if "readonly" in str(exc) or "read-only" in str(exc):
+    if dialect == "postgresql":
+        if "read-only transaction" in text:
+            return "; this server takes no writes (a standby?): point mirror.store at the primary"
+        if "permission denied" in text:
+            return "; the store's user must own its database (createdb --owner), then run again"
+        return ""
+    if "readonly" in text or "read-only" in text:
         return "; make the store file and its folder writable, then run again"
     return ""
