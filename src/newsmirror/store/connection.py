@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from newsmirror.errors import StoreError
+from newsmirror.store.rows import one_line
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -157,7 +158,7 @@ class PostgresConnection:
             if self._writing:
                 raise  # the write transaction says so, and rolls back
             # A read on a connection the server dropped (a restart, the network): one line, not a traceback.
-            raise StoreError(f"{self.where}: cannot read the store: {' '.join(str(exc).split())}") from None
+            raise StoreError(f"{self.where}: cannot read the store: {one_line(exc)}") from None
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:
