@@ -135,16 +135,21 @@ def _not_text(match: re.Match[str]) -> str:
 
 # The same test in two cheap parts (a class of astral characters makes the
 # regex search some ten times slower, and pages are searched several times):
-# the BMP ones exactly, and anything at or past U+1FFFE as a maybe.
+# the BMP ones exactly, and any astral character at all as a maybe.
 _NOT_TEXT_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
-_MAYBE_NOT_TEXT_ASTRAL = re.compile("[\U0001fffe-\U0010ffff]")
 
 
 def clean_text(text: str) -> str:
     """``text`` without the characters that are not text (removed; a lone surrogate becomes U+FFFD)."""
-    if _NOT_TEXT_BMP.search(text) is None and _MAYBE_NOT_TEXT_ASTRAL.search(text) is None:
+    if _NOT_TEXT_BMP.search(text) is None and not _has_astral(text):
         return text
     return _NOT_TEXT.sub(_not_text, text)
+
+
+def _has_astral(text: str) -> bool:
+    """Whether ``text`` holds a character past the BMP: each takes two UTF-16 units,
+    and encoding is a copy, where searching for them is a slow regex."""
+    return not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 def _reference(match: re.Match[str]) -> str:
