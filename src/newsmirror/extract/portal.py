@@ -70,6 +70,8 @@ _EDGE_BLOCKS = 3
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
 _INNER_BLOCKS = frozenset({"p", "div", "li", "td", "blockquote"})
 _OUTER_BLOCKS = frozenset({"ul", "ol", "table", "tr", "dl"})
+# A leaf block and its text.
+Block = tuple[HtmlElement, str]
 # A <br> inside a Chinese sentence: the line before ends in a character or a
 # mid-sentence mark (not 。！？ or a closing quote), the next opens with a
 # character (not an indent, which opens a paragraph).
@@ -140,18 +142,18 @@ def drop_teasers(body: HtmlElement, page: HtmlElement) -> None:
     link_keys.discard("")
     blocks = _leaf_blocks(body)
     doomed = _teaser_runs(blocks, link_keys)
-    total = sum(len(NO_SPACE.sub("", _text_of(b))) for b in blocks)
-    if doomed and sum(len(NO_SPACE.sub("", _text_of(b))) for b in doomed) <= _TEASER_SHARE * total:
-        for block in doomed:
+    total = sum(len(NO_SPACE.sub("", text)) for _block, text in blocks)
+    if doomed and sum(len(NO_SPACE.sub("", text)) for _block, text in doomed) <= _TEASER_SHARE * total:
+        for block, _text in doomed:
             drop(block)
 
 
-def _teaser_runs(blocks: list[HtmlElement], link_keys: set[str]) -> list[HtmlElement]:
+def _teaser_runs(blocks: list[Block], link_keys: set[str]) -> list[Block]:
     """The runs of linked blocks among ``blocks``, with the short unfinished
     lines inside them (their summaries)."""
-    found: list[HtmlElement] = []
+    found: list[Block] = []
     data_rows: dict[HtmlElement, bool] = {}
-    run: list[HtmlElement] = []
+    run: list[Block] = []
     teasers = last = 0
 
     def close() -> None:
@@ -161,17 +163,16 @@ def _teaser_runs(blocks: list[HtmlElement], link_keys: set[str]) -> list[HtmlEle
         run.clear()
         teasers = last = 0
 
-    for block in blocks:
-        text = _text_of(block).strip()
+    for block, text in blocks:
         key = teaser_key(text)
         if block.tag in ("td", "th") and _in_data_row(block.getparent(), link_keys, data_rows):
             close()  # a linked cell beside cells of plain text (a list of works, results): data, not teasers
         elif key in link_keys:
-            run.append(block)
+            run.append((block, text))
             teasers += 1
             last = len(run)
         elif run and key and len(text) <= _UNFINISHED_LIMIT and not _FINISHED.search(text):
-            run.append(block)
+            run.append((block, text))
         else:
             close()
     close()
@@ -192,8 +193,9 @@ def keep_first_post(root: HtmlElement) -> None:
     """A body of three or more dated posts, opening with the first (at most a
     fifth of its text before it): only the first post stays, without the blog's
     furniture before it, its title and stamp (the page shows the title) or the posts after it."""
-    blocks = _leaf_blocks(root)
-    lines = [" ".join(_text_of(block).split()) for block in blocks]
+    leaves = _leaf_blocks(root)
+    blocks = [block for block, _text in leaves]
+    lines = [" ".join(text.split()) for _block, text in leaves]
     stamps = [(i, line) for i, line in enumerate(lines) if _POST_STAMP.match(line)]
     starts: dict[str, int] = {}
     for i, stamp in stamps:
@@ -214,8 +216,9 @@ def keep_first_post(root: HtmlElement) -> None:
             drop(block)
 
 
-def _leaf_blocks(root: HtmlElement) -> list[HtmlElement]:
-    """The body's innermost blocks with text, in page order."""
+def _leaf_blocks(root: HtmlElement) -> list[Block]:
+    """The body's innermost blocks with text, in page order, each with its text (stripped),
+    read before any of them is changed: the callers look at every text, and drop some blocks."""
     blocks = [e for e in root.iter(*BLOCK_TAGS) if e is not root]
     holds_block: set[HtmlElement] = set()
     for block in blocks:
@@ -224,7 +227,8 @@ def _leaf_blocks(root: HtmlElement) -> list[HtmlElement]:
                 if ancestor in holds_block:
                     break
                 holds_block.add(ancestor)
-    return [e for e in blocks if e.tag not in _OUTER_BLOCKS and e not in holds_block and _text_of(e).strip()]
+    leaves = ((e, _text_of(e).strip()) for e in blocks if e.tag not in _OUTER_BLOCKS and e not in holds_block)
+    return [(e, text) for e, text in leaves if text]
 
 
 def cut_tail(root: HtmlElement) -> None:
@@ -239,8 +243,7 @@ def cut_tail(root: HtmlElement) -> None:
         return
     total = len(NO_SPACE.sub("", everything))
     before = 0
-    for block in _leaf_blocks(root):
-        text = _text_of(block).strip()
+    for block, text in _leaf_blocks(root):
         size = len(NO_SPACE.sub("", text))
         heading = (
             (len(text) <= _HEADING_LIMIT and _TAIL_MARKERS.match(text))
@@ -265,8 +268,7 @@ def _drop_from(block: HtmlElement, root: HtmlElement) -> None:
 
 
 def drop_navigation_rows(root: HtmlElement) -> None:
-    for block in _leaf_blocks(root):
-        text = _text_of(block).strip()
+    for block, text in _leaf_blocks(root):
         if _SENTENCE_PUNCTUATION.search(text) or not _CJK_CHARACTER.search(text):
             continue
         items = [item for item in _NAV_SEPARATOR.split(text) if item]
@@ -280,8 +282,7 @@ def drop_edge_credits(root: HtmlElement) -> None:
     """Datelines, bylines, sources and credits among the first and last blocks of the body."""
     blocks = _leaf_blocks(root)
     edges = blocks[:_EDGE_BLOCKS] + blocks[max(_EDGE_BLOCKS, len(blocks) - _EDGE_BLOCKS) :]
-    for block in edges:
-        text = _text_of(block).strip()
+    for block, text in edges:
         if len(text) > _CREDIT_LIMIT:
             continue
         if (_CREDIT_LINE.search(text) and "。" not in text) or (
