@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import socket
+import struct
 import subprocess
 import time
 from collections.abc import Iterator
@@ -147,6 +148,37 @@ def test_zim_reads_back_with_title_text_images_main_page_and_search(tmp_path: Pa
     assert archive.has_fulltext_index
     search = Searcher(archive).search(Query().set_query("薪资"))
     assert "pages/kzg/p9/1029401.html" in list(search.getResults(0, 10))
+
+
+def _clusters(zim: bytes) -> list[tuple[int, set[str]]]:
+    """Each cluster's first byte (its compression) and the media types of the entries in it, read from the
+    file as the ZIM format lays it out."""
+    entry_count, cluster_count, path_pos, _, cluster_pos, mime_pos = struct.unpack_from("<IIQQQQ", zim, 24)
+    mimetypes = zim[mime_pos : zim.index(b"\0\0", mime_pos)].decode().split("\0")
+    types: list[set[str]] = [set() for _ in range(cluster_count)]
+    for at in struct.unpack_from(f"<{entry_count}Q", zim, path_pos):
+        (mimetype,) = struct.unpack_from("<H", zim, at)
+        if mimetype != 0xFFFF:  # not a redirect
+            types[struct.unpack_from("<I", zim, at + 8)[0]].add(mimetypes[mimetype])
+    offsets = struct.unpack_from(f"<{cluster_count}Q", zim, cluster_pos)
+    return [(zim[offset], found) for offset, found in zip(offsets, types, strict=True)]
+
+
+def test_zim_text_is_compressed_with_zstd_and_images_and_search_databases_are_not(tmp_path: Path, store: Store) -> None:
+    zim = dict(bundle_files(offline_mirror(make_config(tmp_path), store), ["zim"]))["mirror.zim"]
+    clusters = _clusters(zim)
+    text = [info for info, types in clusters if all(t.startswith("text/") for t in types)]
+    other = [(info, types) for info, types in clusters if not any(t.startswith("text/") for t in types)]
+    assert len(text) + len(other) == len(clusters)  # no cluster mixes text with the rest
+    assert text and set(text) == {0x05}  # zstd
+    assert {"image/jpeg", "image/png", "application/octet-stream+xapian"} <= set().union(*(t for _, t in other))
+    assert {info & 0x0F for info, _ in other} == {0x01}  # stored: Kiwix opens the search databases in place
+    (tmp_path / "mirror.zim").write_bytes(zim)
+    archive = Archive(tmp_path / "mirror.zim")
+    assert archive.check()
+    for number in range(archive.all_entry_count):  # every entry reads back whole
+        item = archive._get_entry_by_id(number).get_item()
+        assert len(bytes(item.content)) == item.size
 
 
 @pytest.mark.skipif(not shutil.which("kiwix-serve"), reason="kiwix-serve (Debian's kiwix-tools) is not installed")

@@ -51,7 +51,8 @@ def bundle_names(copy: OfflineMirror, formats: Sequence[str]) -> list[str]:
 def bundle_fingerprint() -> str:
     """This package's code and the libraries that write the bytes: a change makes every bundle again."""
     # The render package's code and templates too: the pages inside the bundles are rendered with them.
-    digest = hashlib.sha1(f"{version('libzim')} {version('ebooklib')} {code_fingerprint()}".encode())
+    libraries = " ".join(version(name) for name in ("libzim", "zstandard", "ebooklib"))
+    digest = hashlib.sha1(f"{libraries} {code_fingerprint()}".encode())
     for path in sorted(Path(__file__).parent.iterdir()):
         if path.suffix in (".py", ".png"):
             digest.update(path.name.encode() + path.read_bytes())
