@@ -196,21 +196,16 @@ def _punctuation_to_move(char: str) -> bool:
     return char not in _SYNTAX and _is_punctuation(char, symbols=True)
 
 
-def _opens(before: str, first: str) -> bool:
-    """Whether ``*`` between ``before`` and ``first`` opens emphasis (CommonMark's left-flanking rule),
-    under both definitions of punctuation."""
+def _flanks(edge: str, outside: str) -> bool:
+    """Whether ``*`` can open or close emphasis between ``edge``, the emphasised text's first (last)
+    character, and ``outside``, the one before (after) the delimiter: CommonMark's left-flanking rule
+    for opening and its mirror, the right-flanking rule, for closing; under both definitions of punctuation."""
+    if _is_space(edge):
+        return False
     for symbols in (False, True):
-        p_first, p_before = _is_punctuation(first, symbols=symbols), _is_punctuation(before, symbols=symbols)
-        if _is_space(first) or (p_first and not (_is_space(before) or p_before)):
-            return False
-    return True
-
-
-def _closes(last: str, after: str) -> bool:
-    """Whether ``*`` between ``last`` and ``after`` closes emphasis (the right-flanking rule)."""
-    for symbols in (False, True):
-        p_last, p_after = _is_punctuation(last, symbols=symbols), _is_punctuation(after, symbols=symbols)
-        if _is_space(last) or (p_last and not (_is_space(after) or p_after)):
+        if _is_punctuation(edge, symbols=symbols) and not (
+            _is_space(outside) or _is_punctuation(outside, symbols=symbols)
+        ):
             return False
     return True
 
@@ -247,11 +242,11 @@ def settle_emphasis(markdown: str) -> str:
             end -= 1
         if start < end and "\n\n" not in text:
             before = _neighbour((whole[: match.start()] + text[:start])[-1:], "before")
-            if not _opens(before, text[start]):  # punctuation first, after a letter: it goes outside
+            if not _flanks(text[start], before):  # punctuation first, after a letter: it goes outside
                 while start < end and _punctuation_to_move(text[start]):
                     start += 1
             after = _neighbour((text[end:] + whole[match.end() :])[:1], "after")
-            if start < end and not _closes(text[end - 1], after):
+            if start < end and not _flanks(text[end - 1], after):
                 while end > start and _punctuation_to_move(text[end - 1]):
                     end -= 1
         lead, inner, trail = text[:start], text[start:end], text[end:]
@@ -259,7 +254,7 @@ def settle_emphasis(markdown: str) -> str:
             return text
         before = _neighbour((whole[: match.start()] + lead)[-1:], "before")
         after = _neighbour((trail + whole[match.end() :])[:1], "after")
-        if not (_opens(before, inner[0]) and _closes(inner[-1], after)):
+        if not (_flanks(inner[0], before) and _flanks(inner[-1], after)):
             return text  # cannot render here: the text stays, not bold
         delimiter = _DELIMITERS[match[1]]
         return f"{lead}{delimiter}{inner}{delimiter}{trail}"
