@@ -113,8 +113,7 @@ def extract_article(
 ) -> Extracted:
     """Cut the article out of a decoded page. Raises ExtractionError when there is none."""
     rules = rules or SiteRules()
-    page = page or ""
-    if not page.strip():
+    if not (page or "").strip():
         raise ExtractionError("empty page")
     root = parse_page(page)
     url = url or canonical_url(root)
@@ -132,25 +131,17 @@ def extract_article(
         body = generic_body(root, url, meta)
         if body is None or not _is_article_text(text_key(body)):
             raise ExtractionError("no article text found on the page")
-    result = _finish(body, url, rules, outbound_links, meta)
-    if not result.text.strip() and not result.html:
-        raise ExtractionError("the article body is empty after cleaning")
-    return result
+    return _finish(body, url, rules, outbound_links, meta, "the article body")
 
 
 def extract_fragment(
     fragment: str, url: str, rules: SiteRules | None = None, outbound_links: OutboundLinks = "plain"
 ) -> Extracted:
     """Clean a feed's full-content fragment as an article body (title etc. left empty)."""
-    rules = rules or SiteRules()
-    fragment = fragment or ""
-    if not fragment.strip():
+    if not (fragment or "").strip():
         raise ExtractionError("the feed item has no content")
     body = parse_fragment(fragment)
-    result = _finish(body, url, rules, outbound_links, Metadata())
-    if not result.text.strip() and not result.html:
-        raise ExtractionError("the feed item's content is empty after cleaning")
-    return result
+    return _finish(body, url, rules or SiteRules(), outbound_links, Metadata(), "the feed item's content")
 
 
 def _is_article_text(text: str) -> bool:
@@ -182,7 +173,10 @@ def _finish(
     rules: SiteRules,
     outbound_links: OutboundLinks,
     meta: Metadata,
+    what: str,
 ) -> Extracted:
+    """The body cleaned, with its lead image, caption and text; ExtractionError when cleaning left
+    nothing of ``what`` (how the message names the body)."""
     _remove_title(body, meta.title)
     # The common boilerplate goes everywhere; a site's rules add to it.
     html = clean.clean_tree(body, url, rules.remove, rules.drop_blocks_matching)
@@ -193,7 +187,7 @@ def _finish(
         first = next(tree.iter("img"), None)
         lead_image = first.get("src", "") if first is not None else ""
     caption = _lead_caption(tree, lead_image) or meta.lead_caption
-    return Extracted(
+    result = Extracted(
         title=meta.title,
         author=meta.author,
         published=meta.published,
@@ -204,6 +198,9 @@ def _finish(
         url=url,
         outbound_links=outbound_links,
     )
+    if not result.text.strip() and not result.html:
+        raise ExtractionError(f"{what} is empty after cleaning")
+    return result
 
 
 def _remove_title(body: HtmlElement, title: str) -> None:
