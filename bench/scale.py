@@ -58,9 +58,11 @@ from pathlib import Path
 
 import psutil
 
+from newsmirror.config import load_config
 from newsmirror.feeds import parse_feed
 from newsmirror.models import Article, ArticleKey, FeedState
 from newsmirror.store import Store
+from newsmirror.sync.markdown_upkeep import converter_fingerprint
 
 SHOWN = 5  # items a feed lists, newest first
 HISTORY = 5  # items an active feed has before the run, at its rhythm
@@ -313,11 +315,15 @@ def config_toml(world: World, store: str, output: Path, interval: float) -> str:
     return "\n".join(lines)
 
 
-def seed(location: Path | str, world: World, now: float) -> float:
+def seed(config: Path, world: World, now: float) -> float:
     """Every feed polled once and due now; each item the feeds show stored. Returns the seconds it took."""
     started = time.perf_counter()
     moment = datetime.fromtimestamp(now, UTC)
-    with Store(location) as store:
+    settings = load_config(config)
+    with Store(settings.store) as store:
+        # As sync records it: the seeded Markdown counts as made by today's converter, so the
+        # first poll measures polling, not a remake of every seeded article's Markdown.
+        store.set_markdown_converter(converter_fingerprint(settings))
         store.register_feeds([(world.site(f), f"f{f}", world.url(f)) for f in range(world.feeds)])
         for feed in range(world.feeds):
             count = world.visible(feed, now)
@@ -443,7 +449,7 @@ def poll_all(server: ServerHandle, world: World, work: Path, bumped: list[int]) 
     store.parent.mkdir()
     config = work / "sqlite" / "newsmirror.toml"
     config.write_text(config_toml(world, str(store), work / "sqlite" / "out", world.interval), "utf-8")
-    took = seed(store, world, time.time())
+    took = seed(config, world, time.time())
     print(f"  seeded the SQLite store in {took:.1f} s")
     bump(server, world, bumped)
     server.ask("reset")
@@ -478,7 +484,7 @@ def workers_phase(
     folder.mkdir()
     config = folder / "newsmirror.toml"
     config.write_text(config_toml(world, url, folder / "out", world.interval), "utf-8")
-    took = seed(url, world, time.time())
+    took = seed(config, world, time.time())
     print(f"  seeded the PostgreSQL store in {took:.1f} s")
     bump(server, world, bumped)
     server.ask("reset")
