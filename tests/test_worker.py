@@ -14,8 +14,10 @@ from pathlib import Path
 
 from newsmirror.config import load_config
 from newsmirror.demosite import DemoSite
+from newsmirror.errors import StoreError
 from newsmirror.models import article_id
 from newsmirror.store import Store
+from postgres import PostgresServer
 
 
 def write_config(tmp_path: Path, demo: DemoSite, store: Path | str) -> Path:
@@ -130,6 +132,39 @@ def test_a_worker_killed_mid_run_has_its_feeds_finished_by_the_other(tmp_path: P
         # The slow article was in the killed worker's hands; the other one stored it.
         other_log = (tmp_path / "other.log").read_text("utf-8")
         assert demo.expected.slow and all(f"/{article_id(url)}: new" in other_log for url in demo.expected.slow)
+
+
+def test_a_worker_whose_database_connection_drops_exits_with_one_line_for_systemd_to_restart_it(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    name = "worker_dropped"
+    url = postgres.create_database(name)
+    with DemoSite(slow_delay=0.5) as demo:
+        config = write_config(tmp_path, demo, url)
+        log = tmp_path / "worker.log"
+        worker = start_worker(config, log)
+        try:
+            wait_for(lambda: stored_count(url) >= 5)
+            assert postgres.drop_connections(name) >= 1  # as a restart of the server does
+            code = worker.wait(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        errors = [line for line in log.read_text("utf-8").splitlines() if line.startswith("error:")]
+        # Not a crash (exit 4, a traceback): the store's own error, one line, then systemd's Restart=always.
+        assert code == StoreError.exit_code, log.read_text("utf-8")[-2000:]
+        assert len(errors) == 1 and "Traceback" not in log.read_text("utf-8"), errors
+        assert "password" not in errors[0]
+        # Restarted, it carries on: every article stored once the server is back.
+        again = start_worker(config, log)
+        try:
+            expected = len(demo.expected.all_articles())
+            wait_for(lambda: stored_count(url) == expected, timeout=90)
+            again.send_signal(signal.SIGTERM)
+            assert again.wait(timeout=30) == 0
+        finally:
+            if again.poll() is None:
+                again.kill()
 
 
 def test_a_worker_rechecks_too_and_catches_edits_and_deletions_within_its_share(tmp_path: Path) -> None:

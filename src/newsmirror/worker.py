@@ -95,9 +95,14 @@ async def work(
                     wait = IDLE_CHECK if due is None else min(max(due - utcnow(), timedelta(0)), IDLE_CHECK)
                     timeout = max(wait.total_seconds(), 0.05)
                 done, _ = await asyncio.wait([*tasks, stopping], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                for task in done - {stopping}:
-                    tasks.discard(task)  # type: ignore[arg-type]
-                    task.result()  # a store failure stops the worker (systemd restarts it)
+                finished = [task for task in done if task is not stopping]
+                tasks.difference_update(finished)  # type: ignore[arg-type]
+                # A store failure stops the worker (systemd restarts it). Every finished task's
+                # outcome is taken, so a second failure is not logged as "never retrieved".
+                failures = [task.exception() for task in finished if not task.cancelled()]
+                for failure in failures:
+                    if failure is not None:
+                        raise failure
             # Stopping: the feeds in hand finish, with their articles (and the rechecks in hand).
             if tasks:
                 await asyncio.gather(*tasks)
@@ -105,6 +110,8 @@ async def work(
             stopping.cancel()
             for task in tasks:
                 task.cancel()
+            # Let them unwind and take their outcomes: a lost store fails them all at once.
+            await asyncio.gather(*tasks, return_exceptions=True)
             store.release_feeds(owner)
     _report(syncer, total, report, store, everything)
     return total
