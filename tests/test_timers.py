@@ -77,6 +77,33 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert check.returncode == 0 and ours == [], check.stdout + check.stderr
 
 
+def test_workers_on_postgresql_get_a_template_unit_one_instance_a_process(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "srv", extra="")
+    text = config.read_text().replace('store = "data/newsmirror.db"', 'store = "postgresql://mirror@db.internal/news"')
+    config.write_text(text, "utf-8")
+    out = tmp_path / "units"
+    result = init_timer(config, "systemd", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["newsmirror-worker@.service", "newsmirror.service", "newsmirror.timer"]
+    assert "sudo systemctl enable --now newsmirror.timer newsmirror-worker@1.service" in result.output
+    assert "sudo systemctl enable --now newsmirror-worker@2.service" in result.output
+    worker = (out / "newsmirror-worker@.service").read_text()
+    assert "Description=newsmirror: feed worker %i" in worker
+    assert f"worker --config {config}" in worker and "Restart=always" in worker
+    assert "KillSignal=SIGTERM" in worker and "TimeoutStopSec=2min" in worker
+
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    # verify takes instances, not templates: the first one, as the printed step enables it.
+    instance = out / "newsmirror-worker@1.service"
+    instance.write_text(worker, "utf-8")
+    units = [str(instance), str(out / "newsmirror.service"), str(out / "newsmirror.timer")]
+    check = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60)
+    ours = [line for line in (check.stdout + check.stderr).splitlines() if "newsmirror" in line]
+    assert check.returncode == 0 and ours == [], check.stdout + check.stderr
+
+
 def test_systemd_analyze_verify_would_catch_a_bad_unit(tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")

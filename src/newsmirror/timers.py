@@ -22,6 +22,7 @@ import getpass
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,11 +34,30 @@ TimerKind = Literal["systemd", "cron", "github-actions"]
 KINDS: tuple[TimerKind, ...] = ("systemd", "cron", "github-actions")
 EVERY_MINUTES = 15
 
+
+@dataclass(frozen=True, slots=True)
+class _Daemon:
+    what: str
+    used: Callable[[Config], bool]
+    extra: list[str]
+    # A template unit (name@.service): one instance per process, as many as the machine should run.
+    template: bool = False
+    stop: str = ""  # systemd lines for how it stops
+
+
 # Long-running commands that get a service of their own when this install has them and the config uses them.
 _DAEMONS = {
-    "counter": ("the view counter", lambda cfg: cfg.mirror.counter_url is not None, ["--trust-proxy"]),
+    "counter": _Daemon("the view counter", lambda cfg: cfg.mirror.counter_url is not None, ["--trust-proxy"]),
     # On SQLite the timer's `run` polls the feeds that are due; workers are for a PostgreSQL store.
-    "worker": ("the feed worker", lambda cfg: cfg.store_url is not None, []),
+    "worker": _Daemon(
+        "feed worker %i",
+        lambda cfg: cfg.store_url is not None,
+        [],
+        template=True,
+        # SIGTERM: it stops claiming and finishes the articles in hand (one fetch each, within the
+        # HTTP timeouts), then exits 0. A lost database connection ends it too: systemd restarts it.
+        stop="KillSignal=SIGTERM\nTimeoutStopSec=2min\n",
+    ),
 }
 
 
@@ -164,20 +184,24 @@ def _systemd(config: Config, config_path: Path, executable: Path, commands: set[
         ),
     ]
     daemons = []
-    for command, (what, used, extra) in _DAEMONS.items():
-        if command not in commands or not used(config):
+    more = []
+    for command, daemon in _DAEMONS.items():
+        if command not in commands or not daemon.used(config):
             continue
-        daemons.append(f"newsmirror-{command}.service")
-        args = " ".join([command, "--config", _q(config_path), *extra])
+        unit = f"newsmirror-{command}{'@' if daemon.template else ''}.service"
+        daemons.append(unit.replace("@", "@1") if daemon.template else unit)
+        if daemon.template:
+            more.append(f"sudo systemctl enable --now newsmirror-{command}@2.service   # a second {command}, and so on")
+        args = " ".join([command, "--config", _q(config_path), *daemon.extra])
         files.append(
             TimerFile(
-                f"newsmirror-{command}.service",
-                f"[Unit]\nDescription=newsmirror: {what}\n"
+                unit,
+                f"[Unit]\nDescription=newsmirror: {daemon.what}\n"
                 "Wants=network-online.target\nAfter=network-online.target\n\n"
                 "[Service]\nType=simple\n"
                 f"{common}ExecStart={_q(executable)} {args}\n"
                 "# It must always be up: restarted whenever it stops, after a short pause.\n"
-                "Restart=always\nRestartSec=5s\n"
+                f"Restart=always\nRestartSec=5s\n{daemon.stop}"
                 f"{hardening}\n"
                 "[Install]\nWantedBy=multi-user.target\n",
             )
@@ -187,6 +211,7 @@ def _systemd(config: Config, config_path: Path, executable: Path, commands: set[
         f"sudo cp {names} /etc/systemd/system/",
         "sudo systemctl daemon-reload",
         "sudo systemctl enable --now newsmirror.timer" + "".join(f" {d}" for d in daemons),
+        *more,
         "systemctl list-timers newsmirror.timer; journalctl -u newsmirror.service -f   # to watch it",
         f"(check them first: systemd-analyze verify {' '.join(str(out / f.path) for f in files)})",
     ]
