@@ -205,8 +205,8 @@ def main() -> None:
         hugo_site(store, config, root / "hugo")
         hugo = timed("hugo full build", lambda: hugo_build(root / "hugo"))
 
-        # When each stage last reported, counted from the build's start. QR codes
-        # are drawn in worker processes while the pages are rendered.
+        # When each stage last reported, counted from the build's start. Pages and
+        # QR codes are made in worker processes, in that order.
         stage_end: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -407,34 +407,6 @@ def test_build_command_prints_a_summary_and_needs_a_store(tmp_path: Path) -> Non
     assert again.exit_code == 0 and "0 written, 0 removed, 8 unchanged" in again.output
 
 
-def test_qr_codes_drawn_by_worker_processes_are_the_same_bytes() -> None:
-    from newsmirror.render.qr import _POOL_MIN, QrDrawer, qr_png
-
-    urls = [f"{BASE}/pages/kzg/p9/{n}.md" for n in range(_POOL_MIN)]
-    done: list[int] = []
-    with QrDrawer() as drawer:
-        drawer.start(urls)
-        pooled = list(drawer.results(done.append))
-    assert sum(done) == len(urls)
-    assert pooled[0] == qr_png(urls[0]) and pooled[-1] == qr_png(urls[-1])
-    assert len(set(pooled)) == len(urls)
-
-
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the worker pool is only used with two CPUs or more")
-def test_qr_codes_are_still_drawn_when_a_worker_dies() -> None:
-    import signal
-
-    from newsmirror.render.qr import _POOL_MIN, QrDrawer, qr_png
-
-    urls = [f"{BASE}/pages/kzg/p1/{n}.md" for n in range(_POOL_MIN)]
-    with QrDrawer() as drawer:
-        drawer.start(urls)
-        workers = list(drawer._pool._processes.values())  # type: ignore[union-attr]
-        os.kill(workers[0].pid, signal.SIGKILL)
-        pooled = list(drawer.results())
-    assert len(pooled) == len(urls) and pooled[-1] == qr_png(urls[-1])
-
-
 def test_two_channels_with_the_same_index_name_are_reported(tmp_path: Path, store: Store) -> None:
     config = parse_config(
         '[mirror]\noutput = "out"\n'
@@ -455,7 +427,7 @@ def test_two_channels_with_the_same_index_name_are_reported(tmp_path: Path, stor
 def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from newsmirror.render import article_steps, site_steps
+    from newsmirror.render import article_work, site_steps
 
     config = make_config(tmp_path, "html = true")
     for n in range(3):
@@ -466,7 +438,7 @@ def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
     page, html = out / page_path(broken.key), out / page_path(broken.key).replace(".md", ".html")
     before = (page.read_bytes(), html.read_bytes())
 
-    real_page, real_html = article_steps.render_page, site_steps.to_html
+    real_page, real_html = article_work.render_page, site_steps.to_html
 
     def render_page(stored: Article, *args: object, **kwargs: object) -> str:
         if stored.key == broken.key:
@@ -478,7 +450,7 @@ def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
             raise ValueError("bad table")
         return real_html(markdown, path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(article_steps, "render_page", render_page)
+    monkeypatch.setattr(article_work, "render_page", render_page)
     monkeypatch.setattr(site_steps, "to_html", to_html)
     for n in range(3):  # every page changes; one of them cannot be rendered
         store.save_article(article(n, title=f"新标题 {n}"))
@@ -493,7 +465,7 @@ def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
     assert "新标题 2" in (out / page_path(article(2).key)).read_text()
     assert (out / page_path(article(3).key)).exists()
 
-    monkeypatch.setattr(article_steps, "render_page", real_page)
+    monkeypatch.setattr(article_work, "render_page", real_page)
     monkeypatch.setattr(site_steps, "to_html", real_html)
     again = build(config, store)
     assert again.ok, again.errors

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +30,7 @@ from newsmirror.errors import unexpected
 from newsmirror.http import FetchError, HttpClient
 from newsmirror.image_shrink import ImageError, ShrunkImage, shrink_image
 from newsmirror.models import IMAGE_LINK
+from newsmirror.processes import worker_pool
 from newsmirror.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,29 +47,8 @@ def _shrink_pool() -> ProcessPoolExecutor | None:
     global _pool
     workers = min(os.cpu_count() or 1, _MOST_WORKERS)
     if _pool is None and workers > 1:
-        # forkserver: forking a process that runs threads (the event loop's, Rich's display) can deadlock.
-        _pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_exit_with,
-            initargs=(os.getpid(),),
-        )
+        _pool = worker_pool(workers)
     return _pool
-
-
-def _exit_with(pid: int) -> None:
-    """In each shrinking process: exit once process ``pid`` (the one that made the pool) is gone. Killed
-    with -9, it cannot tell them, and they would wait for work for ever."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(pid, 0)
-            except OSError:  # no such process (or, reused by another user, not ours)
-                os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _drop_pool() -> None:

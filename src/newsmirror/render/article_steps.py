@@ -4,7 +4,7 @@ history pages, and the weight of each page."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 from newsmirror import layout
@@ -21,10 +21,11 @@ from newsmirror.layout import (
 from newsmirror.layout import url as url_of
 from newsmirror.models import Article, ArticleKey, sha1_hex
 from newsmirror.render.archive import history_inputs, render_history, site_language
+from newsmirror.render.article_work import CODES_PER_BATCH, PAGES_PER_BATCH, Batch, Makers, PageTask
 from newsmirror.render.build_run import BuildRun, Job, PageJob
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.pages import page_inputs, render_page, settings_fingerprint
-from newsmirror.render.qr import QrDrawer, qr_inputs
+from newsmirror.render.pages import page_inputs, settings_fingerprint
+from newsmirror.render.qr import qr_inputs
 from newsmirror.render.result import PageWeight
 from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, convert_markdown
@@ -111,40 +112,65 @@ def write_articles(
     codes: list[tuple[Job, str]],
     images: dict[ArticleKey, dict[str, str]],
 ) -> None:
-    """Article pages, rendered here while other processes draw the QR codes."""
-    with QrDrawer() as drawer:
-        drawer.start([url for _, url in codes])
-        article: Article | None = None
-        for done, item in enumerate(pages, start=1):
-            view, key, _job, variant = item
-            if article is None or article.key != key:  # a page and its copies follow each other
-                article = run.store.article(key)
-            if article is not None:  # None: deleted since the heads were read
-                put_page(
-                    run,
-                    item,
-                    partial(
-                        render_page,
-                        article,
-                        view,
-                        run.config.mirror,
-                        images.get(key, {}),
-                        twins=run.twins(page_path(key), variant),
-                        tree=variant.folder if variant else "",
-                        fingerprint=run.fingerprint,
-                    ),
-                )
-            if done % 100 == 0 or done == len(pages):
-                run.report("pages", done, len(pages))
-        drawn = 0
+    """Article pages and their QR codes, made and written in worker processes on a build of many
+    (``article_work``); this process reads the articles and keeps the manifest."""
+    jobs = {job.path: job for job in [*(item[2] for item in pages), *(job for job, _url in codes)]}
+    done = {"pages": 0, "qr codes": 0}
+    with Makers(len(jobs)) as makers:
+        for batch, made in makers.run(_batches(run, pages, codes, images)):
+            for one in made:
+                if one.error:
+                    run.result.errors.append(one.error)
+                else:
+                    run.count(jobs[one.path], one.written, one.stat, one.digest)
+            for stage, given, total in (("pages", batch.pages, pages), ("qr codes", batch.codes, codes)):
+                if given:
+                    done[stage] += len(given)
+                    run.report(stage, done[stage], len(total))
+    for stage, total in (("pages", pages), ("qr codes", codes)):
+        if total and done[stage] < len(total):  # the pages of articles deleted since the heads were read
+            run.report(stage, len(total), len(total))
 
-        def qr_progress(count: int) -> None:
-            nonlocal drawn
-            drawn += count
-            run.report("qr codes", drawn, len(codes))
 
-        for (job, _url), png in zip(codes, drawer.results(qr_progress), strict=True):
-            run.put(job, png)
+def _batches(
+    run: BuildRun, pages: list[PageJob], codes: list[tuple[Job, str]], images: dict[ArticleKey, dict[str, str]]
+) -> Iterator[Batch]:
+    """The pages, then the QR codes, in batches; each page with its article, read from the store as it is
+    handed out."""
+
+    def batch() -> Batch:
+        return Batch(str(run.tree.root), run.config.mirror, run.fingerprint)
+
+    channels: dict[int, ChannelView] = {}  # each channel without its articles: all a page needs of it
+    article: Article | None = None
+    current = batch()
+    for view, key, job, variant in pages:
+        if article is None or article.key != key:  # a page and its copies follow each other
+            article = run.store.article(key)
+        if article is None:  # deleted since the heads were read
+            continue
+        channel = channels.setdefault(id(view), ChannelView(view.site, view.channel))
+        current.pages.append(
+            PageTask(
+                job.path,
+                article,
+                channel,
+                images.get(key, {}),
+                run.twins(page_path(key), variant),
+                variant.folder if variant else "",
+                variant.conversion(view.site.id) if variant else "",
+            )
+        )
+        if len(current.pages) == PAGES_PER_BATCH:
+            yield current
+            current = batch()
+    for job, url in codes:
+        current.codes.append((job.path, url))
+        if len(current.codes) == CODES_PER_BATCH:
+            yield current
+            current = batch()
+    if current.pages or current.codes:
+        yield current
 
 
 def put_page(run: BuildRun, item: PageJob, render: Callable[[], str]) -> None:

@@ -105,19 +105,26 @@ class BuildRun:
         except OSError as exc:
             self.result.errors.append(f"{what + ': ' if what else ''}cannot write {job.path}: {exc}")
             return
+        self.count(job, written, self.tree.stat(job.path), sha1_of(data))
+
+    def count(self, job: Job, written: bool, stat: os.stat_result | None, digest: str) -> None:
+        """Count a file just written (or found holding its bytes already) and remember it by its stat and
+        the SHA-1 of its bytes."""
         if written:
             self.result.written.append(job.path)
         else:
             self.result.unchanged += 1
-        self.record(job, data)
+        self.remember(job, stat, digest)
 
     def record(self, job: Job, data: bytes) -> None:
         """Remember the file just written (or found holding ``data``) in the tree's state and the manifest."""
-        stat = self.tree.stat(job.path)
+        self.remember(job, self.tree.stat(job.path), sha1_of(data))
+
+    def remember(self, job: Job, stat: os.stat_result | None, digest: str) -> None:
         if stat:
             if job.path not in layout.NOT_IN_SUMS:
                 self.files[job.path] = stat
-            self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, sha1_of(data))
+            self.recorded[job.path] = BuiltFile(job.inputs, stat.st_size, stat.st_mtime_ns, digest)
 
     def variant_of(self, path: str) -> Variant | None:
         return next((v for v in self.variants if path.startswith(f"{v.folder}/")), None)

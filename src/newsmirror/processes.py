@@ -1,0 +1,36 @@
+"""Worker processes for CPU-bound work that threads cannot spread over cores (the GIL): shrinking images
+during a sync, drawing and writing article pages and QR codes during a build."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` processes started by a fork server; each exits by itself once this process is gone."""
+    # forkserver: forking a process that runs threads (an event loop's, Rich's display) can deadlock.
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
+    )
+
+
+def _exit_with(pid: int) -> None:
+    """In each worker: exit once process ``pid`` (the one that made the pool) is gone. Killed with -9, it
+    cannot tell them, and they would wait for work for ever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except OSError:  # no such process (or, reused by another user, not ours)
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
