@@ -38,7 +38,7 @@ class Counter:
     base: str
     port: int
     process: subprocess.Popen[bytes]
-    store: Path
+    store: Path | str
     cwd: Path
     stdout: Path
     stderr: Path
@@ -74,7 +74,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _make_store(path: Path) -> None:
+def _make_store(path: Path | str) -> None:
     with Store(path) as store:
         for key in ARTICLES:
             store.save_article(
@@ -92,11 +92,14 @@ def _make_store(path: Path) -> None:
             )
 
 
-def _start(tmp_path: Path, *args: str) -> Counter:
-    store = tmp_path / "store.db"
-    _make_store(store)
+def _start(tmp_path: Path, *args: str, store: Path | str | None = None) -> Counter:
+    """A counter on ``store`` (default: a new SQLite store in ``tmp_path``), once it answers."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if store is None:
+        store = tmp_path / "store.db"
+        _make_store(store)
     config = tmp_path / "newsmirror.toml"
-    config.write_text('[mirror]\nstore = "store.db"\ncounter_url = "https://counter.example"\n', "utf-8")
+    config.write_text(f'[mirror]\nstore = "{store}"\ncounter_url = "https://counter.example"\n', "utf-8")
     port = _free_port()
     stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     env = {k: v for k, v in os.environ.items() if k != "FORWARDED_ALLOW_IPS"}
@@ -218,6 +221,35 @@ def test_repeats_from_one_client_count_once_and_untrusted_forwarded_for_is_ignor
     expected = {ARTICLES[0]: 1, ARTICLES[1]: 1}
     assert counter.wait_for_views(expected) == expected
     assert counter.stop() in (0, -signal.SIGTERM)
+
+
+def test_two_counters_on_one_postgresql_store_lose_no_view(tmp_path: Path, postgres_url: str) -> None:
+    """Several `counter` instances (behind one proxy, on several machines) add to the same views table."""
+    _make_store(postgres_url)
+    counters = [_start(tmp_path / f"counter{n}", "--trust-proxy", store=postgres_url) for n in range(2)]
+    try:
+
+        def reader(service: Counter, first: int) -> None:
+            with service.client() as client:
+                for n in range(first, first + 60):
+                    address = f"198.51.{n // 250}.{n % 250 + 1}"  # each a reader of its own
+                    assert client.get(_url(ARTICLES[0]), headers={"X-Forwarded-For": address}).status_code == 200
+                    client.get(_url(ARTICLES[1]), headers={"X-Forwarded-For": address})
+
+        # Both at once, two readers each: the two processes' writes meet in the one table.
+        threads = [threading.Thread(target=reader, args=(counters[k % 2], 60 * k)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        expected = {ARTICLES[0]: 240, ARTICLES[1]: 240}
+        assert counters[0].wait_for_views(expected, timeout=10) == expected
+    finally:
+        codes = [service.stop() for service in counters]
+    # uvicorn ends a graceful SIGTERM shutdown by raising the signal again.
+    assert all(code in (0, -signal.SIGTERM) for code in codes), [service.logs() for service in counters]
+    assert all("stopped;" in service.logs() for service in counters)
+    assert counters[0].views() == expected
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_counts_once(proxied: Counter) -> None:
