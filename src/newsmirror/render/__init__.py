@@ -8,9 +8,11 @@ incremental: a manifest in the store records, for each page and QR code, the
 fingerprint of its inputs and the size, mtime and SHA-1 of the file written. An
 unchanged article is skipped without reading or rendering it; a file deleted or
 edited by hand is noticed and written again; a fresh checkout (new mtimes, same
-bytes) costs a hash of each file, not a re-render. Indexes, most read and home
-are rendered every time and compared with the file on disk. A file is only
-written when its bytes change, atomically.
+bytes) costs a hash of each file, not a re-render. A channel's index is rendered
+again when what it lists changed; most read, home and the feed are rendered every
+time and compared with the file on disk. A file is only written when its bytes
+change, atomically. On a build of many, article pages and QR codes are made in
+worker processes (``article_work``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from newsmirror import layout
 from newsmirror.config import MirrorConfig
+from newsmirror.models import sha1_hex
 from newsmirror.render.archive import key_line
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.labels import labels_for
@@ -13,6 +14,20 @@ from newsmirror.render.templating import render_template
 
 # A page's path → (label, link) of the same page in each other script.
 Twins = Callable[[str], Sequence[tuple[str, str]]]
+
+
+def index_paths(view: ChannelView, mirror: MirrorConfig) -> list[str]:
+    """The pages of a channel's index: one for every ``mirror.index_size`` articles, at least one."""
+    count = max(1, -(-len(view.heads) // mirror.index_size))
+    return [view.index_path(number) for number in range(1, count + 1)]
+
+
+def index_inputs(view: ChannelView, settings: str) -> str:
+    """A fingerprint of all a channel's index pages are made from: what each entry shows of its article
+    (its link, day and title), and ``settings``: the rest (the mirror's, the site's and the channel's)."""
+    entries = "".join(f"{h.key.id}\x1f{h.published:%Y-%m-%d}\x1f{h.title}\x1e" for h in view.heads)
+    site = view.site
+    return sha1_hex(repr((settings, site.id, site.name, site.language, view.channel.id, view.name)) + entries)
 
 
 def render_indexes(
@@ -27,8 +42,7 @@ def render_indexes(
     (``twins``: a path's links to the same page in the other script; ``fingerprint``: the signing key's
     short one; ``tree``: the folder of the copy in the other script they are for, if any)."""
     size = mirror.index_size
-    count = max(1, -(-len(view.heads) // size))
-    paths = [view.index_path(number) for number in range(1, count + 1)]
+    paths = index_paths(view, mirror)
     return {
         path: render_template(
             "index.md.j2",

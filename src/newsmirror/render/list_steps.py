@@ -25,7 +25,8 @@ from newsmirror.render.feed import render_feed
 from newsmirror.render.health import render_health
 from newsmirror.render.home import render_home
 from newsmirror.render.hot import HotEntry, hot_entries, hot_since, render_hot
-from newsmirror.render.indexes import render_indexes
+from newsmirror.render.indexes import index_inputs, index_paths, render_indexes
+from newsmirror.render.templating import code_fingerprint
 from newsmirror.render.variants import Variant, convert_markdown, convert_text
 
 if TYPE_CHECKING:  # the bundle package is imported only when mirror.bundles asks for it (libzim, ebooklib)
@@ -33,14 +34,27 @@ if TYPE_CHECKING:  # the bundle package is imported only when mirror.bundles ask
 
 
 def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -> dict[str, str]:
-    """Indexes, most read, home and the feed: small, so rendered every time and
-    written only when they differ. Returns the Markdown ones by path."""
+    """Indexes, most read, home and the feed, written only when they differ. A channel's index is made
+    again when what it shows changed (or its file did); the others are small, so rendered every time.
+    Returns the Markdown ones made by path."""
     mirror = run.config.mirror
     rendered: dict[str, str] = {}
+    made_from: dict[str, str] = {}  # index page → its inputs
+    settings = _index_settings(run)
     for view in views:
-        indexes = render_indexes(view, mirror, run.twins, fingerprint=run.fingerprint)
-        rendered.update(indexes)
-        run.languages.update(dict.fromkeys(indexes, view.site.language))
+        inputs = index_inputs(view, settings)
+        jobs = [Job(path, inputs) for path in index_paths(view, mirror)]
+        made_from.update((job.path, inputs) for job in jobs)
+        run.languages.update((job.path, view.site.language) for job in jobs)
+        if all(run.current(job) for job in jobs):
+            for job in jobs:
+                digest = run.manifest[job.path].digest
+                run.stamps[job.path] = digest[:8]
+                run.sources[job.path] = digest  # its HTML twin is made from the file (site_steps)
+                run.wanted.add(job.path)
+            run.result.unchanged += len(jobs)
+            continue
+        rendered.update(render_indexes(view, mirror, run.twins, fingerprint=run.fingerprint))
     newest = max((h.fetched for v in views for h in v.heads), default=None)
     reference = now or newest
     hot = []
@@ -65,12 +79,21 @@ def write_lists(run: BuildRun, views: list[ChannelView], now: datetime | None) -
         rendered.update(variant_lists(run, variant, views, hot, newest))
     run.wanted.update(rendered)
     for done, (path, text) in enumerate(sorted(rendered.items()), start=1):
-        run.put(Job(path, ""), text.encode())
+        run.put(Job(path, made_from.get(path, "")), text.encode())
         run.report("indexes", done, len(rendered))
     run.put(Job(FEED, ""), render_feed(run.store, views, mirror).encode())
     for path in [*rendered, FEED]:
-        run.recorded.pop(path, None)  # always re-rendered: no need to remember them
+        if path not in made_from:
+            run.recorded.pop(path, None)  # always re-rendered: no need to remember them
     return rendered
+
+
+def _index_settings(run: BuildRun) -> str:
+    """Everything besides the channel and its articles that shapes its index pages."""
+    mirror = run.config.mirror
+    links = [(m.name, m.url) for m in mirror.mirrors]
+    langs = [v.lang for v in run.variants]  # which twins a page links
+    return repr((code_fingerprint(), mirror.index_size, links, run.fingerprint, langs))
 
 
 def variant_lists(
