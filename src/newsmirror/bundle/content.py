@@ -41,6 +41,10 @@ IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "web
 # replaces it with its own reference.
 IMAGE_REF = "offline-image:"
 _IMAGE_SRC = re.compile(f'src="{IMAGE_REF}([0-9A-Za-z._-]+)"')
+# offline_article.html.j2's marks: a part only one format shows, and where the body goes. An article's own
+# text cannot make them: its HTML comes from Markdown with raw HTML shown as text.
+_FORMAT_PART = re.compile(r"<!--(zim|book)-->(.*?)<!--/\1-->", re.DOTALL)
+_BODY = "<!--body-->"
 
 
 @dataclass(slots=True)
@@ -48,6 +52,8 @@ class OfflineArticle:
     article: Article
     view: ChannelView
     images: dict[str, str]  # original URL → stored file name, for the images the store holds
+    # Its frame in each format (``OfflineMirror.article_html``): rendered once, when first asked for.
+    frames: dict[bool, tuple[str, str]] | None = field(default=None, repr=False)
 
     @property
     def key(self) -> ArticleKey:
@@ -92,8 +98,11 @@ class OfflineMirror:
     def articles(self, view: ChannelView | None = None) -> Iterator[OfflineArticle]:
         """The copy's articles, channel by channel, newest first, read one at a time."""
         for v in [view] if view else self.views:
+            # A channel's newest articles in one query (the heads are its newest, less those left out by
+            # ``since``); one kept on beyond them (deleted at its source) is read on its own.
+            newest = {a.key: a for a in self.store.articles(v.site.id, v.channel.id, len(v.heads))}
             for head in v.heads:
-                article = self.store.article(head.key)
+                article = newest.get(head.key) or self.store.article(head.key)
                 if article is not None:  # None: deleted since the heads were read
                     yield OfflineArticle(article, v, self.images.get(head.key, {}))
 
@@ -123,17 +132,18 @@ class OfflineMirror:
     def article_html(self, item: OfflineArticle, body: str, *, nav: bool) -> str:
         """The article as an HTML fragment around ``body``: with the mirror's navigation and mirror list
         (``nav``: a page of the ZIM file, at its place in the tree) or on its own (an EPUB chapter, a single file)."""
+        if item.frames is None:
+            item.frames = self.article_frames(item)
+        head, tail = item.frames[nav]
+        return head + body + tail
+
+    def article_frames(self, item: OfflineArticle) -> dict[bool, tuple[str, str]]:
+        """What goes before and after the article's body, with navigation (True: a ZIM page) and without
+        (False): the template is rendered once for both, its format-only parts then cut out."""
         article, view = item.article, item.view
         root = layout.root(layout.page_path(article.key))
-        links = None
-        if nav:
-            links = {
-                "home": html_path(f"{root}{layout.HOME}"),
-                "channel": html_path(f"{root}{view.index_path()}"),
-                "hot": html_path(f"{root}{layout.HOT}"),
-            }
         site = article.key.site
-        return _article_template().render(
+        frame = _article_template().render(
             L=labels_for(view.site.language),
             words=archive_words(site_language(view.site)),
             t=lambda text: self.convert(text, site),
@@ -141,12 +151,18 @@ class OfflineMirror:
             article=article,
             site_name=view.site.name,
             channel_name=view.name,
-            body=body,
-            nav=links,
-            mirrors=self.config.mirror.mirrors if nav else (),
+            nav={
+                "home": html_path(f"{root}{layout.HOME}"),
+                "channel": html_path(f"{root}{view.index_path()}"),
+                "hot": html_path(f"{root}{layout.HOT}"),
+            },
+            mirrors=self.config.mirror.mirrors,
             share_url=layout.share_url(self.base_url, article.key),
             original_linked=urlsplit(article.url).scheme in ("http", "https"),
         )
+        zim = _FORMAT_PART.sub(lambda m: m[2] if m[1] == "zim" else "", frame).split(_BODY)
+        book = _FORMAT_PART.sub(lambda m: m[2] if m[1] == "book" else "", frame).split(_BODY)
+        return {True: (zim[0], zim[1]), False: (book[0], book[1])}
 
     def lists(self) -> dict[str, str]:
         """Home, most read and every channel index, by path, as Markdown."""
