@@ -262,6 +262,23 @@ def test_bundles_are_the_same_bytes_from_the_same_store(tmp_path: Path, store: S
     assert result.written == [] and {p: p.stat().st_mtime_ns for p in out.rglob("*")} == stamps
 
 
+def test_bundles_made_with_a_helper_process_are_the_bytes_one_process_makes(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsmirror.bundle as bundle
+
+    copy = offline_mirror(make_config(tmp_path), store)
+    alone = dict(bundle_files(copy, ["zim", "epub", "html"]))
+    monkeypatch.setattr(bundle, "HELPER_MIN_ARTICLES", 1)
+    monkeypatch.setattr(bundle.os, "cpu_count", lambda: 2)
+    mine, theirs = bundle._shares(copy)
+    assert [v.slug for v in mine] == ["kzg-p9"] and [v.slug for v in theirs] == ["kzg-p1"]
+    helped = bundle_files(copy, ["zim", "epub", "html"])
+    assert list(dict(helped)) == list(alone)  # the same files, in the same order
+    assert dict(bundle_files(copy, ["zim", "epub", "html"])) == alone
+    assert dict(bundle_files(copy, ["epub"])) == {name: alone[name] for name in ("kzg-p9.epub", "kzg-p1.epub")}
+
+
 def test_single_file_html_inlines_its_images_and_nothing_else(tmp_path: Path, store: Store) -> None:
     files = dict(bundle_files(offline_mirror(make_config(tmp_path), store), ["html"]))
     page = lxml.html.fromstring(files["html/kzg-p9-1029401.html"])

@@ -12,8 +12,11 @@ Bundles read only the store and the config, like the build. Their bytes follow f
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -21,9 +24,11 @@ from pathlib import Path
 from newsmirror.bundle.content import OfflineMirror, offline_mirror
 from newsmirror.bundle.epub import ChannelBook, epub_name
 from newsmirror.bundle.single import single_html, single_name
-from newsmirror.bundle.zim import ZimWriter
+from newsmirror.bundle.zim import ZimPage, ZimWriter, zim_page
+from newsmirror.render.channels import ChannelView
 from newsmirror.render.files import write_atomically
 from newsmirror.render.templating import code_fingerprint
+from newsmirror.store import Store
 
 __all__ = ["FORMATS", "ZIM_NAME", "BundleResult", "bundle_files", "offline_mirror", "write_bundles"]
 
@@ -66,29 +71,31 @@ def bundle_files(
     single files and EPUBs channel by channel, then the ZIM file.
 
     One pass over the articles: each is read and its body rendered once, for every format; the ZIM file
-    is compressed and indexed by libzim's worker thread meanwhile."""
+    is indexed by libzim's worker thread meanwhile. With more than one CPU, a copy of this process
+    (``_helper``) does the same for the later channels and hands back their ZIM pages and files, which are
+    taken in the same order: the bytes are those one process makes."""
     report = progress or (lambda what, done, total: None)
     if not copy.views:
         return
     total = copy.article_count
+    mine, theirs = _shares(copy)
+    helper = _helper(copy, theirs, formats) if theirs else None
     zim = ZimWriter(copy) if "zim" in formats else None
     try:
         done = 0
-        for view in copy.views:
-            book = ChannelBook(copy, view) if "epub" in formats else None
-            for item in copy.articles(view):
-                body = copy.body_html(item)
+        for view in mine:
+            yield from _channel(copy, view, formats, zim.add_page if zim else None)
+            done += len(view.heads)
+            report("articles", done, total)
+        if helper:
+            for view, (pages, files) in zip(theirs, helper.result(), strict=True):
                 if zim:
-                    zim.add_article(item, body)
-                if book:
-                    book.add(item, body)
-                if "html" in formats:
-                    yield f"{HTML_FOLDER}/{single_name(item)}", single_html(copy, item, body)
-                done += 1
-                if done % 100 == 0 or done == total:
-                    report("articles", done, total)
-            if book:
-                yield epub_name(view), book.finish()
+                    for page in pages:
+                        zim.add_page(page)
+                yield from files
+                done += len(view.heads)
+                report("articles", done, total)
+            helper = None
         if zim:
             report("zim", 0, 1)
             data, zim = zim.finish(), None
@@ -97,6 +104,81 @@ def bundle_files(
     finally:
         if zim:
             zim.close()
+        if helper:
+            helper.cancel()
+
+
+def _channel(
+    copy: OfflineMirror, view: ChannelView, formats: Sequence[str], zim: Callable[[ZimPage], None] | None
+) -> Iterator[tuple[str, bytes]]:
+    """One channel's share of every format: its ZIM pages go to ``zim``, its files are yielded."""
+    book = ChannelBook(copy, view) if "epub" in formats else None
+    for item in copy.articles(view):
+        body = copy.body_html(item)
+        if zim:
+            zim(zim_page(copy, item, body))
+        if book:
+            book.add(item, body)
+        if "html" in formats:
+            yield f"{HTML_FOLDER}/{single_name(item)}", single_html(copy, item, body)
+    if book:
+        yield epub_name(view), book.finish()
+
+
+# Fewer articles than this are made in one process: a copy of it would cost more than it saves.
+HELPER_MIN_ARTICLES = 400
+
+
+def _shares(copy: OfflineMirror) -> tuple[list[ChannelView], list[ChannelView]]:
+    """The channels this process makes, and the later ones a helper process makes: about half the articles
+    each (this process also adds every page to the ZIM file and makes its lists)."""
+    views = copy.views
+    if (
+        copy.article_count < HELPER_MIN_ARTICLES
+        or (os.cpu_count() or 1) < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return views, []
+    done = 0
+    for number, view in enumerate(views):
+        if done >= copy.article_count * 0.45:
+            return views[:number], views[number:]
+        done += len(view.heads)
+    return views, []
+
+
+# What the helper makes of each channel: its ZIM pages and its files.
+_Share = list[tuple[list[ZimPage], list[tuple[str, bytes]]]]
+_HELPER_JOB: tuple[OfflineMirror, list[ChannelView], Sequence[str]] | None = None
+
+
+def _helper(copy: OfflineMirror, views: list[ChannelView], formats: Sequence[str]) -> Future[_Share]:
+    """A forked copy of this process making ``views``' share of the bundles. It is forked before libzim
+    starts its threads, and inherits the copy as it is, so that nothing is imported or read twice but the
+    articles of its channels, from a connection of its own."""
+    global _HELPER_JOB
+    _HELPER_JOB = (copy, views, formats)
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(_helper_share)
+        pool.shutdown(wait=False)  # the process ends once it has handed its share back
+    finally:
+        _HELPER_JOB = None
+    return future
+
+
+def _helper_share() -> _Share:
+    assert _HELPER_JOB is not None  # set by _helper, before the fork
+    copy, views, formats = _HELPER_JOB
+    # The store connection came across the fork: it stays the parent's; this process opens its own.
+    with Store(copy.store.path, readonly=True) as store:
+        mine = replace(copy, store=store)
+        share: _Share = []
+        for view in views:
+            pages: list[ZimPage] = []
+            files = list(_channel(mine, view, formats, pages.append if "zim" in formats else None))
+            share.append((pages, files))
+        return share
 
 
 @dataclass(slots=True)

@@ -88,6 +88,23 @@ class _Entry(Item):
         return {Hint.FRONT_ARTICLE: self._front, Hint.COMPRESS: self._mimetype.startswith("text/")}
 
 
+# An article's page in the file: its path, title and bytes.
+ZimPage = tuple[str, str, bytes]
+
+
+def zim_page(copy: OfflineMirror, item: OfflineArticle, body: str) -> ZimPage:
+    """The article (``body``: its ``body_html``) as a page of the ZIM file, at its place in the tree."""
+    path = page_path(item.key)
+    root = layout.root(path)
+    fragment = image_refs(copy.article_html(item, body, nav=True), lambda name: f"{root}{image_path(name)}")
+    title = copy.convert(item.article.title, item.key.site)
+    lang = copy.variant.lang if copy.variant else item.view.site.language
+    page = wrap_page(
+        fragment, title or copy.convert(copy.config.mirror.title), root=root, lang=lang, csp=None, stylesheet=STYLESHEET
+    )
+    return html_path(path), title, page.encode()
+
+
 def favicon() -> bytes:
     return resources.files("newsmirror.bundle").joinpath("favicon.png").read_bytes()
 
@@ -116,13 +133,12 @@ class ZimWriter:
         self._title = copy.convert(copy.config.mirror.title)
 
     def add_article(self, item: OfflineArticle, body: str) -> None:
-        path = page_path(item.key)
-        root = layout.root(path)
-        fragment = image_refs(self.copy.article_html(item, body, nav=True), lambda name: f"{root}{image_path(name)}")
-        title = self.copy.convert(item.article.title, item.key.site)
-        lang = copy.variant.lang if (copy := self.copy).variant else item.view.site.language
-        page = wrap_page(fragment, title or self._title, root=root, lang=lang, csp=None, stylesheet=STYLESHEET)
-        self._add(html_path(path), title, "text/html", page.encode(), True)
+        self.add_page(zim_page(self.copy, item, body))
+
+    def add_page(self, page: ZimPage) -> None:
+        """An article's page made by ``zim_page`` (here or in another process)."""
+        path, title, content = page
+        self._add(path, title, "text/html", content, True)
 
     def finish(self) -> bytes:
         """The lists, images, favicon and metadata; the file's bytes, with their ids derived from the content.
