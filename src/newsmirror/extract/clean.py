@@ -1,7 +1,7 @@
 """Sanitising an article body: boilerplate out, URLs absolute, only safe HTML left.
 
 Works on an lxml tree (the article body cut out of a page) in two passes:
-first the structural clean-up that needs the DOM (``prepare``: hidden
+first the structural clean-up that needs the DOM (``clean_tree``'s steps: hidden
 elements, site ``remove`` selectors, blocks matching the site's boilerplate
 phrases, lazy images, tracking pixels, relative URLs), then nh3 as the
 sanitiser that decides what HTML may survive at all (no script, style, event
@@ -19,7 +19,7 @@ from lxml import etree
 from lxml.html import HtmlElement, tostring
 
 from newsmirror.extract import portal
-from newsmirror.extract.dom import BLOCK_TAGS, NO_SPACE, SAFE_SCHEMES, absolute_url, drop, parse_fragment, selector
+from newsmirror.extract.dom import BLOCK_TAGS, NO_SPACE, SAFE_SCHEMES, absolute_url, drop, selector
 from newsmirror.extract.images import clean_images, resolve_noscript
 
 # What may survive sanitising. Everything else is unwrapped (text kept)
@@ -132,20 +132,6 @@ _BLOCK_END = re.compile(r"(</(?:p|div|h[1-6]|ul|ol|li|blockquote|table|tr|figure
 _LAYOUT_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
 
 
-def clean_html(
-    fragment: str,
-    base_url: str,
-    remove: Iterable[str] = (),
-    drop_blocks_matching: Iterable[str] = (),
-    generic: bool = True,
-) -> str:
-    """Clean an HTML fragment (e.g. a feed's full article content)."""
-    if not fragment.strip():
-        return ""
-    root = parse_fragment(fragment)
-    return clean_tree(root, base_url, remove, drop_blocks_matching, generic)
-
-
 def clean_tree(
     root: HtmlElement,
     base_url: str,
@@ -153,20 +139,10 @@ def clean_tree(
     drop_blocks_matching: Iterable[str] = (),
     generic: bool = True,
 ) -> str:
-    """Clean an article body element: returns safe HTML of its content."""
-    prepare(root, base_url, remove, drop_blocks_matching, generic)
-    inner = (root.text or "") + "".join(tostring(child, encoding="unicode") for child in root)
-    return sanitise(inner)
+    """Clean an article body element: returns safe HTML of its content.
 
-
-def prepare(
-    root: HtmlElement,
-    base_url: str,
-    remove: Iterable[str] = (),
-    drop_blocks_matching: Iterable[str] = (),
-    generic: bool = True,
-) -> None:
-    """Clean an article body tree in place (before sanitising)."""
+    First the steps on the tree, in this order; ``generic=False`` leaves out the passes for pages
+    without site rules (the site's own ``remove`` and ``drop_blocks_matching`` still apply)."""
     keep_math(root)
     _drop_non_content(root)
     _plain_containers(root)
@@ -186,6 +162,8 @@ def prepare(
     clean_images(root, base_url)
     _drop_empty_figures(root)
     _resolve_links(root, base_url)
+    inner = (root.text or "") + "".join(tostring(child, encoding="unicode") for child in root)
+    return sanitise(inner)
 
 
 def sanitise(html: str) -> str:
@@ -202,7 +180,7 @@ def sanitise(html: str) -> str:
     return _tidy(cleaned)
 
 
-# ---------------------------------------------------------------- the steps of prepare
+# ---------------------------------------------------------------- the steps of clean_tree
 
 
 def keep_math(root: HtmlElement) -> None:

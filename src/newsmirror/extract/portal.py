@@ -1,6 +1,6 @@
 """The junk of old portals and Chinese news pages, and their broken lines.
 
-Steps of ``clean.prepare`` for bodies without site rules: everything from a
+Steps of ``clean.clean_tree`` for bodies without site rules: everything from a
 notice or related list after the article, navigation rows and breadcrumbs,
 datelines and credits at the body's edges, and <br> breaks in mid-sentence.
 """
