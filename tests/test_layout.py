@@ -19,7 +19,10 @@ def test_article_files_and_labels() -> None:
     assert layout.page_path(KEY) == "pages/kzg/p9/1029400.md"
     assert layout.qr_path(KEY) == "pages/kzg/p9/1029400.png"
     # The page and its QR code share a folder, so the page links to it by name.
-    assert layout.link(layout.page_path(KEY), layout.qr_path(KEY)) == layout.qr_link(KEY) == "1029400.png"
+    for beside in (layout.qr_path(KEY), layout.history_path(KEY)):
+        assert layout.sibling_link(beside) == layout.link(layout.page_path(KEY), beside)
+    assert layout.sibling_link(layout.qr_path(KEY)) == "1029400.png"
+    assert layout.sibling_link(layout.history_path(KEY)) == "1029400.history.md"
     assert layout.image_path("ab.png") == "images/ab.png"
 
 

@@ -109,19 +109,15 @@ def qr_path(key: ArticleKey) -> str:
     return f"{PAGES_DIR}/{article_label(key)}.png"
 
 
-def qr_link(key: ArticleKey) -> str:
-    """The QR code as the article's page links to it (they share a folder)."""
-    return f"{key.id}.png"
-
-
 def history_path(key: ArticleKey) -> str:
     """An updated article's history page (its revisions as diffs), beside its page."""
     return f"{PAGES_DIR}/{article_label(key)}.history.md"
 
 
-def history_link(key: ArticleKey) -> str:
-    """The history page as the article's page links to it (they share a folder)."""
-    return f"{key.id}.history.md"
+def sibling_link(path: str) -> str:
+    """How a file in the same folder as ``path`` links to it (an article's page to its QR code
+    and history page): by its name. ``link`` gives the same, for any two files, at more cost."""
+    return path.rpartition("/")[2]
 
 
 def image_path(name: str) -> str:

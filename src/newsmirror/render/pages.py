@@ -60,7 +60,11 @@ def render_page(
     root = layout.root(layout.page_path(key))
     path = layout.in_tree(tree, layout.page_path(key))
     assets = layout.asset_prefix(path, mirror.asset_base_url)  # images stay at the top of the tree
-    qr_src = f"{assets}{layout.in_tree(tree, layout.qr_path(key))}" if mirror.asset_base_url else layout.qr_link(key)
+    qr_src = (
+        f"{assets}{layout.in_tree(tree, layout.qr_path(key))}"
+        if mirror.asset_base_url
+        else layout.sibling_link(layout.qr_path(key))
+    )
     labels = labels_for(view.site.language)
     missing = labels.missing_image if mirror.images == "copy" else None
     base_url = layout.url(mirror.base_url, tree) if tree else mirror.base_url
@@ -78,6 +82,6 @@ def render_page(
         mirrors=mirror.mirrors,
         counter=layout.counter_url(mirror.counter_url, key) if mirror.counter_url else None,
         words=archive_words(site_language(view.site)),
-        history_name=layout.history_link(key),
+        history_name=layout.sibling_link(layout.history_path(key)),
         key_line=key_line(fingerprint, site_language(view.site), layout.root(path)),
     )
