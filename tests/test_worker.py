@@ -150,7 +150,13 @@ def test_a_worker_whose_database_connection_drops_exits_with_one_line_for_system
         finally:
             if worker.poll() is None:
                 worker.kill()
-        errors = [line for line in log.read_text("utf-8").splitlines() if line.startswith("error:")]
+        # The demo's pages that answer 404 may be fetched before the drop, under load; their errors are not the store's.
+        missing = demo.expected.not_found
+        errors = [
+            line
+            for line in log.read_text("utf-8").splitlines()
+            if line.startswith("error:") and not any(f"{url}: HTTP 404" in line for url in missing)
+        ]
         # Not a crash (exit 4, a traceback): the store's own error, one line, then systemd's Restart=always.
         assert code == StoreError.exit_code, log.read_text("utf-8")[-2000:]
         assert len(errors) == 1 and "Traceback" not in log.read_text("utf-8"), errors
