@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -13,6 +14,7 @@ from newsmirror.config import Config
 from newsmirror.layout import page_path, qr_path
 from newsmirror.render import article_work, build
 from newsmirror.render.article_work import Batch, Made, Makers
+from newsmirror.render.manifest import parse_manifest
 from newsmirror.store import Store
 from test_build import article, make_config
 
@@ -66,6 +68,9 @@ def test_pages_made_by_worker_processes_are_the_bytes_made_here(
     key = article(0).key
     assert {page_path(key), qr_path(key), f"zh-hant/{page_path(key)}", f"zh-hant/{qr_path(key)}"} <= set(made)
     assert "王毅抵達莫斯科" in made[f"zh-hant/{page_path(key)}"].decode()  # the copy is converted in the worker
+
+    sums = parse_manifest(made["SHA256SUMS"].decode())  # hashed as the workers wrote them: the files' own
+    assert sums == {path: hashlib.sha256(data).hexdigest() for path, data in made.items() if path != "SHA256SUMS"}
 
     again = build(pooled, store)  # what the workers wrote is in the manifest: nothing to make again
     assert again.ok and again.written == [] and len(pools) == 1

@@ -122,7 +122,7 @@ def write_articles(
                 if one.error:
                     run.result.errors.append(one.error)
                 else:
-                    run.count(jobs[one.path], one.written, one.stat, one.digest)
+                    run.count(jobs[one.path], one.written, one.stat, one.digest, one.sha256)
             for stage, given, total in (("pages", batch.pages, pages), ("qr codes", batch.codes, codes)):
                 if given:
                     done[stage] += len(given)
@@ -211,24 +211,23 @@ def write_histories(run: BuildRun) -> None:
 
 def weigh_pages(run: BuildRun, views: list[ChannelView], images: dict[ArticleKey, dict[str, str]]) -> None:
     """The largest article page and how many are over budget, from the sizes of the files written."""
+    files = run.files
 
     def size(path: str) -> int:
-        stat = run.files.get(path)
+        stat = files.get(path)
         return stat.st_size if stat else 0
 
     budget = run.config.mirror.page_budget
     html = run.config.mirror.html
+    heaviest = -1
     for view in views:
         for head in view.heads:
             path = page_path(head.key)
-            shown = {image_path(name) for name in images.get(head.key, {}).values()}
-            weight = PageWeight(
-                path,
-                size(path),
-                size(html_path(path)) if html else 0,
-                sum(size(image) for image in shown) + size(qr_path(head.key)),
-            )
-            if weight.total > budget:
+            shown = images.get(head.key)
+            extra = size(qr_path(head.key)) + (sum(size(image_path(n)) for n in set(shown.values())) if shown else 0)
+            total = max(size(path), size(html_path(path)) if html else 0) + extra  # as PageWeight.total counts
+            if total > budget:
                 run.result.over_budget += 1
-            if run.result.largest is None or weight.total > run.result.largest.total:
-                run.result.largest = weight
+            if total > heaviest:  # the first of the heaviest
+                heaviest = total
+                run.result.largest = PageWeight(path, size(path), size(html_path(path)) if html else 0, extra)

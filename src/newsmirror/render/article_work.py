@@ -71,13 +71,14 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class Made:
-    """One file of a batch: written, or found holding its bytes already (with its stat and the SHA-1 of
-    its bytes), or an error line."""
+    """One file of a batch: written, or found holding its bytes already (with its stat and the SHA-1 and
+    SHA-256 of its bytes), or an error line."""
 
     path: str
     written: bool = False
     stat: os.stat_result | None = None
     digest: str = ""
+    sha256: str = ""  # for SHA256SUMS
     error: str = ""
 
 
@@ -115,7 +116,7 @@ def _write(tree: OutputTree, path: str, data: bytes, what: str = "") -> Made:
         written = tree.write(path, data)
     except OSError as exc:
         return Made(path, error=f"{what + ': ' if what else ''}cannot write {path}: {exc}")
-    return Made(path, written, tree.stat(path), hashlib.sha1(data).hexdigest())
+    return Made(path, written, tree.stat(path), hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest())
 
 
 class Makers:

@@ -60,6 +60,8 @@ class BuildRun:
         self.scan = tree.scan()
         self.files = self.scan.files
         self.recorded: dict[str, BuiltFile] = {}  # manifest entries to save
+        # path → (size, mtime, SHA-256) of files as this build wrote them, so SHA256SUMS need not read them again
+        self.hashed: dict[str, tuple[int, int, str]] = {}
         # every file the tree should hold
         # (SHA256SUMS.sig and .pub too when nothing signs: a build without a key leaves them alone)
         self.wanted: set[str] = {HOME, HOT, FEED, layout.DELETED, layout.SUMS}
@@ -105,16 +107,18 @@ class BuildRun:
         except OSError as exc:
             self.result.errors.append(f"{what + ': ' if what else ''}cannot write {job.path}: {exc}")
             return
-        self.count(job, written, self.tree.stat(job.path), sha1_of(data))
+        self.count(job, written, self.tree.stat(job.path), sha1_of(data), hashlib.sha256(data).hexdigest())
 
-    def count(self, job: Job, written: bool, stat: os.stat_result | None, digest: str) -> None:
+    def count(self, job: Job, written: bool, stat: os.stat_result | None, digest: str, sha256: str) -> None:
         """Count a file just written (or found holding its bytes already) and remember it by its stat and
-        the SHA-1 of its bytes."""
+        the SHA-1 of its bytes; its SHA-256 serves SHA256SUMS."""
         if written:
             self.result.written.append(job.path)
         else:
             self.result.unchanged += 1
         self.remember(job, stat, digest)
+        if stat:
+            self.hashed[job.path] = (stat.st_size, stat.st_mtime_ns, sha256)
 
     def record(self, job: Job, data: bytes) -> None:
         """Remember the file just written (or found holding ``data``) in the tree's state and the manifest."""
@@ -146,7 +150,7 @@ class BuildRun:
             if all(self.current(job, self.tree.stat(job.path)) for job in jobs):
                 self.result.unchanged += len(jobs)
             else:
-                text = manifest_text(TreeHashes(self.store, self.tree.root).compute(self.files))
+                text = manifest_text(TreeHashes(self.store, self.tree.root).compute(self.files, self.hashed))
                 self.write_root(layout.SUMS, text.encode(), jobs[0])
                 if self.signer:
                     self.write_root(layout.SUMS_SIG, self.signer.sign(text.encode()).encode(), jobs[1])

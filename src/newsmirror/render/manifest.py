@@ -64,9 +64,12 @@ class TreeHashes:
     store: Store
     root: Path
 
-    def compute(self, files: dict[str, os.stat_result] | None = None) -> dict[str, str]:
+    def compute(
+        self, files: dict[str, os.stat_result] | None = None, fresh: dict[str, tuple[int, int, str]] | None = None
+    ) -> dict[str, str]:
         """path → SHA-256 of every file; ``files``: the tree's files and their stats when the caller
-        knows them already (a build that walked the tree and kept track of what it wrote and removed)."""
+        knows them already (a build that walked the tree and kept track of what it wrote and removed);
+        ``fresh``: path → (size, mtime, SHA-256) of files the caller hashed as it wrote them."""
         output = str(self.root)
         known = self.store.tree_hashes(output)
         if files is None:
@@ -77,6 +80,10 @@ class TreeHashes:
             entry = known.get(rel)
             if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
                 hashes[rel] = entry[2]
+                continue
+            entry = fresh.get(rel) if fresh else None
+            if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+                hashes[rel], changed[rel] = entry[2], entry
                 continue
             hashes[rel] = sha256_file(self.root / rel)
             changed[rel] = (stat.st_size, stat.st_mtime_ns, hashes[rel])
