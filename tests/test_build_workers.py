@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -39,8 +40,8 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[ProcessPoolExecutor]:
     """The pools builds make."""
     made: list[ProcessPoolExecutor] = []
 
-    def worker_pool(workers: int) -> ProcessPoolExecutor:
-        made.append(real(workers))
+    def worker_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+        made.append(real(workers, preload))
         return made[-1]
 
     real = article_work.worker_pool

@@ -7,15 +7,20 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """``workers`` processes started by a fork server; each exits by itself once this process is gone."""
+def worker_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """``workers`` processes started by a fork server; each exits by itself once this process is gone.
+    ``preload``: modules the fork server imports, if it is started now, so each worker starts with them."""
     # forkserver: forking a process that runs threads (an event loop's, Rich's display) can deadlock.
+    context = multiprocessing.get_context("forkserver")
+    if preload:
+        context.set_forkserver_preload(list(dict.fromkeys(["__main__", *preload])))  # __main__: the default
     return ProcessPoolExecutor(
         workers,
-        mp_context=multiprocessing.get_context("forkserver"),
+        mp_context=context,
         initializer=_exit_with,
         initargs=(os.getpid(),),
     )

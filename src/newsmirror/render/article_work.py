@@ -127,7 +127,7 @@ class Makers:
         workers = min(os.cpu_count() or 1, _MOST_WORKERS)
         self._pool: ProcessPoolExecutor | None = None
         if files >= POOL_MIN and workers > 1:
-            self._pool = worker_pool(workers)
+            self._pool = worker_pool(workers, preload=[__name__])  # each worker starts with the renderer
         self._ahead = workers * _AHEAD if self._pool else 1
 
     def __enter__(self) -> Makers:
