@@ -131,6 +131,7 @@ class ZimWriter:
             self._creator.__enter__()
         self._creator.set_mainpath(html_path(HOME))
         self._title = copy.convert(copy.config.mirror.title)
+        self._lists: list[ZimPage] | None = None
 
     def add_article(self, item: OfflineArticle, body: str) -> None:
         self.add_page(zim_page(self.copy, item, body))
@@ -140,13 +141,23 @@ class ZimWriter:
         path, title, content = page
         self._add(path, title, "text/html", content, True)
 
+    def list_pages(self) -> list[ZimPage]:
+        """Home, most read and every channel index as pages of the file, rendered once: ``bundle_files`` has
+        them rendered while the helper process makes its share, ``finish`` adds them."""
+        if self._lists is None:
+            copy = self.copy
+            self._lists = []
+            for path, markdown in sorted(copy.lists().items()):
+                html = _html(markdown, path, self._title, copy.variant.lang if copy.variant else None)
+                self._lists.append((html_path(path), _title(markdown) or self._title, html))
+        return self._lists
+
     def finish(self) -> bytes:
         """The lists, images, favicon and metadata; the file's bytes, with their ids derived from the content.
         (The lists come last so that libzim starts on the articles at once.)"""
         copy, mirror = self.copy, self.copy.config.mirror
-        for path, markdown in sorted(copy.lists().items()):
-            html = _html(markdown, path, self._title, copy.variant.lang if copy.variant else None)
-            self._add(html_path(path), _title(markdown) or self._title, "text/html", html, False)
+        for path, title, html in self.list_pages():
+            self._add(path, title, "text/html", html, False)
         self._add(STYLESHEET, "", "text/css", stylesheet(), False)
         for name, data in copy.image_files():
             self._add(image_path(name), "", IMAGE_TYPES[name.rsplit(".", 1)[1]], data, False)
