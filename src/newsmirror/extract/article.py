@@ -15,7 +15,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -27,6 +26,7 @@ from newsmirror.extract.dom import (
     TEXT_BLOCKS,
     copy_element,
     drop,
+    new_element,
     parse_fragment,
     parse_html,
     selector,
@@ -160,7 +160,7 @@ def _selected_body(root: HtmlElement, content: str) -> HtmlElement:
     if len(found) == 1:
         return found[0]
     matched = set(found)
-    body = lxml.html.Element("div")
+    body = new_element("div")
     for element in found:
         if not any(a in matched for a in element.iterancestors()):
             body.append(copy_element(element))

@@ -64,8 +64,24 @@ def parse_html(page: str) -> HtmlElement:
 
 
 def parse_fragment(html: str) -> HtmlElement:
-    """A piece of HTML → a ``<div>`` holding it, cleaned like ``parse_html``."""
-    return lxml.html.fragment_fromstring(clean_markup(html), create_parent="div", parser=html_parser())
+    """A piece of HTML → a ``<div>`` holding it, cleaned like ``parse_html``.
+
+    As ``lxml.html.fragment_fromstring(html, create_parent="div")`` does, but the
+    ``<div>`` is made by this parser: the pieces move into its document, and keep
+    this parser's plain element classes (``html_parser``)."""
+    parser = html_parser()
+    pieces = lxml.html.fragments_fromstring(clean_markup(html), parser=parser)
+    root = new_element("div")
+    if pieces and isinstance(pieces[0], str):
+        root.text = pieces.pop(0)
+    root.extend(pieces)
+    return root
+
+
+def new_element(tag: str) -> HtmlElement:
+    """A new, empty element of this thread's parser (see ``html_parser``)."""
+    made: HtmlElement = html_parser().makeelement(tag)
+    return made
 
 
 def text_key(element: HtmlElement) -> str:
