@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 import charset_normalizer
 
@@ -139,11 +140,20 @@ def _not_text(match: re.Match[str]) -> str:
 _NOT_TEXT_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 
 
+# The text this thread last returned from clean_text, known clean: a page is
+# decoded (and cleaned) and then parsed, which cleans it again; the second time
+# is free. By identity: the very same string object, not an equal one.
+_last = threading.local()
+
+
 def clean_text(text: str) -> str:
     """``text`` without the characters that are not text (removed; a lone surrogate becomes U+FFFD)."""
-    if _NOT_TEXT_BMP.search(text) is None and not _has_astral(text):
+    if text is getattr(_last, "clean", None):
         return text
-    return _NOT_TEXT.sub(_not_text, text)
+    if _NOT_TEXT_BMP.search(text) is not None or _has_astral(text):
+        text = _NOT_TEXT.sub(_not_text, text)
+    _last.clean = text
+    return text
 
 
 def _has_astral(text: str) -> bool:

@@ -113,7 +113,8 @@ def extract_article(
 ) -> Extracted:
     """Cut the article out of a decoded page. Raises ExtractionError when there is none."""
     rules = rules or SiteRules()
-    if not (page or "").strip():
+    page = page or ""
+    if not page or page.isspace():  # (not page.strip(): that copies the whole page)
         raise ExtractionError("empty page")
     root = parse_page(page)
     url = url or canonical_url(root)
