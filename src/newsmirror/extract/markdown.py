@@ -134,6 +134,7 @@ _BREAK_INDENT = re.compile(f"{_BREAK}[ \t]*\n?[ \t]*")
 # The innermost emphasis: no other emphasis stand-in inside.
 _INNERMOST = re.compile(f"([{_STRONG_OPEN}{_EM_OPEN}])([^{_STRONG_OPEN}-{_EM_CLOSE}]*)([{_STRONG_CLOSE}{_EM_CLOSE}])")
 _DELIMITERS = {_STRONG_OPEN: "**", _EM_OPEN: "*"}
+_LOST_STAND_IN = re.compile(f"[{_STRONG_OPEN}-{_EM_CLOSE}]")
 # Characters never moved out of emphasis: they may be Markdown syntax (links, images, code,
 # escapes, entities) whose meaning depends on where they stand.
 _SYNTAX = set("[]()!<>`\\&*_~|#")
@@ -157,7 +158,8 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
         escape_asterisks=True,
         newline_style="backslash",
         table_infer_header=True,
-        bs4_options={"features": "lxml", "element_classes": {Tag: _Tag}},
+        # No attribute of sanitised HTML is a list of values (class, rel): bs4 need not look for them.
+        bs4_options={"features": "lxml", "element_classes": {Tag: _Tag}, "multi_valued_attributes": None},
     )
     markdown = converter.convert(html.replace(_FULL_WIDTH_SPACE, _STAND_IN))
     markdown = _TRAILING_SPACE.sub("\n", markdown)
@@ -172,6 +174,8 @@ def to_markdown(html: str, article_url: str = "", outbound_links: OutboundLinks 
 
 def _settle_breaks(markdown: str) -> str:
     """Line-break stand-ins → CommonMark hard breaks (``\\`` at a line's end), only where they break a line."""
+    if _BREAK not in markdown:
+        return markdown
     markdown = _BREAK_RUN.sub("\n\n", markdown)
     markdown = _END_BREAK.sub("", markdown)
     markdown = _START_BREAK.sub(r"\1\2", markdown)
@@ -264,5 +268,8 @@ def settle_emphasis(markdown: str) -> str:
         if settled == markdown:
             break
         markdown = settled
-    # Stand-ins whose pair was lost (never in markdownify's output, but never left as characters).
+    # Stand-ins whose pair was lost (never in markdownify's output, but never left as characters;
+    # looked for first, as translating is a slow pass over the whole text).
+    if _LOST_STAND_IN.search(markdown) is None:
+        return markdown
     return markdown.translate(dict.fromkeys(map(ord, _STRONG_OPEN + _STRONG_CLOSE + _EM_OPEN + _EM_CLOSE)))
