@@ -9,6 +9,7 @@ from pathlib import Path
 
 import feedparser
 import httpx
+import lxml.html
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +18,7 @@ from newsmirror.cli import app
 from newsmirror.config import parse_config
 from newsmirror.demosite import DemoSite
 from newsmirror.extract import ExtractionError, SiteRules, extract_article, extract_fragment
+from newsmirror.extract.dom import parse_fragment, parse_html
 
 PAGES = Path(__file__).parent / "pages"
 EN_URL = "https://www.harbourtimes.example/world/2026/03/09/ferry-strike"
@@ -340,3 +342,16 @@ def test_og_title_loses_the_site_name() -> None:
     )
     article = extract_article(f"<html><head>{head}</head><body>{text}</body></html>", "https://e.com/a")
     assert article.title == "Bike book review"
+
+
+def test_parsed_pages_read_an_elements_text_as_lxml_html_does() -> None:
+    """Extraction's elements read their text their own (faster) way: the same text, every element."""
+    html = (
+        "<html><body><div id='a'>前言<p>One <b>bold</b> &amp; <i>it</i>alic tail</p>"
+        "<script>var a = '<p>';</script>尾<br>行<table><tr><td>格 1</td><td></td></tr></table>"
+        "<ul><li>一<span>二</span>三</li></ul><p></p>&#x4e2d;&nbsp;文</div>after</body></html>"
+    )
+    ours, theirs = list(parse_html(html).iter()), list(lxml.html.document_fromstring(html).iter())
+    assert [e.tag for e in ours] == [e.tag for e in theirs]
+    assert [e.text_content() for e in ours] == [e.text_content() for e in theirs]
+    assert parse_fragment("lead <b>bold</b> tail").text_content() == "lead bold tail"

@@ -31,6 +31,18 @@ NO_SPACE = re.compile(r"\s+")
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
+class PageElement(HtmlElement):
+    """An element of a page extraction parsed: lxml.html's, with a faster ``text_content``.
+
+    lxml.html reads the text with an XPath (``string()``) set up at every call;
+    libxml2's own text serialiser gives the same text (the text nodes below the
+    element, in order) in half the time. Extraction, trafilatura and htmldate
+    read the text of every block of the page, several times."""
+
+    def text_content(self) -> str:
+        return etree.tostring(self, method="text", encoding="unicode", with_tail=False)
+
+
 def html_parser() -> lxml.html.HTMLParser:
     """This thread's HTML parser."""
     parser = getattr(_local, "parser", None)
@@ -38,12 +50,12 @@ def html_parser() -> lxml.html.HTMLParser:
         # Comments and processing instructions never matter; dropping them while
         # parsing spares every later pass over the tree.
         parser = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
-        # Every element an HtmlElement: lxml.html's own lookup picks a class per
+        # Every element a PageElement: lxml.html's own lookup picks a class per
         # tag (forms, inputs, labels) at every element access, a good share of
         # the time of every pass over the tree, for methods extraction never uses.
         parser.set_element_class_lookup(
             etree.ElementDefaultClassLookup(
-                element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+                element=PageElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
             )
         )
         _local.parser = parser
@@ -68,7 +80,7 @@ def parse_fragment(html: str) -> HtmlElement:
 
     As ``lxml.html.fragment_fromstring(html, create_parent="div")`` does, but the
     ``<div>`` is made by this parser: the pieces move into its document, and keep
-    this parser's plain element classes (``html_parser``)."""
+    this parser's element classes (``html_parser``)."""
     parser = html_parser()
     pieces = lxml.html.fragments_fromstring(clean_markup(html), parser=parser)
     root = new_element("div")
