@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from newsmirror.charset import decode
+from newsmirror.charset import clean_text, decode
 from newsmirror.config import HttpConfig
 from newsmirror.extract import read_page
 from newsmirror.feeds import parse_feed
@@ -107,3 +107,11 @@ def test_pages_over_http_and_saved_pages_share_the_policy(tmp_path: Path) -> Non
     saved = tmp_path / "page.html.gz"
     saved.write_bytes(gzip.compress(page(SIMPLIFIED, '<meta charset="iso-8859-1">').encode("gb2312")))
     assert SIMPLIFIED in read_page(saved)
+
+
+def test_clean_text_skips_only_the_very_text_it_returned() -> None:
+    cleaned = clean_text("一\x00二\ud800三")
+    assert cleaned == "一二\ufffd三"
+    assert clean_text(cleaned) is cleaned  # the same string again: known clean
+    assert clean_text("一\x00二\ud800三") == cleaned  # an equal dirty one is cleaned again
+    assert clean_text("\U0001fffe" + cleaned + "\x7f") == cleaned
