@@ -84,6 +84,8 @@ _PROMO_LINE = re.compile(
     re.I,
 )
 _PROMO_LIMIT = 200
+# Characters that re.IGNORECASE matches to ASCII letters but str.lower() does not lower to them.
+_OTHER_FOLDS = re.compile("[\u017f\u0130\u0131\u212a]")
 # What video players (Video.js and the like) leave as text where the player was: their
 # dialog texts, and, once one of those shows a player was there, its short control labels.
 _PLAYER_PHRASES = (
@@ -326,7 +328,20 @@ def _is_link_list(element: HtmlElement) -> bool:
 
 
 def _drop_promotion(root: HtmlElement) -> None:
-    _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, lambda text: True)
+    _drop_blocks(root, lambda text: bool(_PROMO_LINE.match(text.strip())), _PROMO_LIMIT, _may_promote)
+
+
+def _may_promote(text: str) -> bool:
+    """Whether a block of ``text`` could match _PROMO_LINE: it holds an opening, "follow" or
+    "newsletter" (lower-cased; characters that case-insensitive matching folds otherwise
+    than str.lower, such as the long s, leave the answer to the blocks)."""
+    low = text.lower()
+    return (
+        _OTHER_FOLDS.search(text) is not None
+        or any(opening in low for opening in _PROMO_OPENINGS)
+        or "follow " in low
+        or "newsletter" in low
+    )
 
 
 def _drop_player_labels(root: HtmlElement) -> None:
