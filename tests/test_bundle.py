@@ -3,12 +3,14 @@ with ebooklib and checked by epubcheck, single-file HTML shown in headless Chrom
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import socket
 import struct
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -16,6 +18,7 @@ from io import BytesIO
 from pathlib import Path
 
 import httpx
+import lxml.etree
 import lxml.html
 import pytest
 from ebooklib import epub
@@ -224,6 +227,21 @@ def test_epub_per_channel_reads_back_with_toc_and_images(tmp_path: Path, store: 
     assert "工会与资方达成薪资协议" in chapter and f'src="images/{photo}"' in chapter
     assert book.get_item_with_href(f"images/{photo}").get_content() == PHOTO
     assert "原图，需联网" in book.get_item_with_href("1029402.xhtml").get_content().decode()
+
+
+def test_epub_chapters_are_well_formed_xhtml_whatever_the_article_holds(tmp_path: Path, store: Store) -> None:
+    # Markup-like text, entities, a table, a line break and characters XML forbids, in the title and body.
+    odd = article(4, "p1", "a < b & c > d \x07铃\x0b &amp; &nbsp;\n\n| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n\n行一  \n行二")
+    store.save_article(dataclasses.replace(odd, title='标题 <b> & "引号" \x01'))
+    files = dict(bundle_files(offline_mirror(make_config(tmp_path), store), ["epub"]))
+    with zipfile.ZipFile(BytesIO(files["kzg-p1.epub"])) as book:
+        chapter = book.read("EPUB/1029404.xhtml")
+    root = lxml.etree.fromstring(chapter)  # strict XML: no recovery
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    assert (root.findtext("x:head/x:title", namespaces=ns) or "").strip() == '标题 <b> & "引号"'
+    text = "".join(root.find("x:body", ns).itertext())
+    assert "a < b & c > d 铃 & \u00a0" in text and "甲" in text and "行一" in text
+    assert root.find("x:body//x:table", ns) is not None and root.find("x:body//x:br", ns) is not None
 
 
 @pytest.mark.skipif(not (EPUBCHECK.is_file() and shutil.which("java")), reason="Debian's epubcheck is not installed")
