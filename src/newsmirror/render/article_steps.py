@@ -24,7 +24,7 @@ from newsmirror.render.archive import history_inputs, render_history, site_langu
 from newsmirror.render.article_work import CODES_PER_BATCH, PAGES_PER_BATCH, Batch, Makers, PageTask
 from newsmirror.render.build_run import BuildRun, Job, PageJob
 from newsmirror.render.channels import ChannelView
-from newsmirror.render.pages import page_inputs, settings_fingerprint
+from newsmirror.render.pages import channel_inputs, page_inputs, settings_fingerprint
 from newsmirror.render.qr import qr_inputs
 from newsmirror.render.result import PageWeight
 from newsmirror.render.templating import code_fingerprint
@@ -56,6 +56,7 @@ def plan_articles(
 
     for view in views:
         language = site_language(view.site)
+        channel = channel_inputs(settings, view)
         for head in view.heads:
             if head.updated:
                 history = Job(layout.history_path(head.key), history_inputs(settings, head, language))
@@ -73,7 +74,7 @@ def plan_articles(
                     run.sources[copy.path] = copy.inputs
                     if run.stale(copy):
                         run.histories.append((view, head.key, copy, variant))
-            page = Job(page_path(head.key), page_inputs(settings, view, head, images.get(head.key, {})))
+            page = Job(page_path(head.key), page_inputs(channel, head, images.get(head.key, {})))
             url = share_url(run.config.mirror.base_url, head.key)
             run.languages[page.path] = view.site.language
             plan(view, head.key, page, Job(qr_path(head.key), qr_inputs(url)), url)

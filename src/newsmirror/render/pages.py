@@ -21,23 +21,26 @@ def settings_fingerprint(mirror: MirrorConfig, code: str) -> str:
     return sha1_hex(repr((code, mirror.base_url, mirror.counter_url, links, mirror.images, mirror.asset_base_url)))
 
 
-def page_inputs(settings: str, view: ChannelView, head: ArticleHead, images: dict[str, str]) -> str:
+def channel_inputs(settings: str, view: ChannelView) -> str:
+    """What every page of a channel is made from besides its article (``page_inputs``'s first argument)."""
+    fields = (settings, view.site.name, view.site.language, view.name, site_language(view.site))
+    return "\x1f".join(fields)
+
+
+def page_inputs(channel: str, head: ArticleHead, images: dict[str, str]) -> str:
     """A fingerprint of all a page is made from, known without reading the article's body
-    (``images``: those of its images the mirror holds, URL → file name)."""
+    (``channel``: ``channel_inputs`` of its channel; ``images``: those of its images the mirror holds,
+    URL → file name)."""
     fields = (
-        settings,
-        view.site.name,
-        view.site.language,
-        view.name,
+        channel,
         head.url,
         head.title,
         head.author,
         head.published.isoformat(),
         head.content_hash,
-        images_fingerprint(images),
+        images_fingerprint(images) if images else "",
         head.updated.isoformat() if head.updated else "",
         head.deleted.isoformat() if head.deleted else "",
-        site_language(view.site),
     )
     return sha1_hex("\x1f".join(fields))
 
