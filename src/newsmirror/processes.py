@@ -4,6 +4,7 @@ during a sync, drawing and writing article pages and QR codes during a build."""
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -14,13 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 def worker_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
     """``workers`` processes started by a fork server; each exits by itself once this process is gone.
     ``preload``: modules the fork server imports, if it is started now, so each worker starts with them."""
-    # forkserver: forking a process that runs threads (an event loop's, Rich's display) can deadlock.
-    context = multiprocessing.get_context("forkserver")
-    if preload:
-        context.set_forkserver_preload(list(dict.fromkeys(["__main__", *preload])))  # __main__: the default
     return ProcessPoolExecutor(
         workers,
-        mp_context=context,
+        mp_context=_fork_server(preload),
         initializer=_exit_with,
         initargs=(os.getpid(),),
     )
@@ -39,3 +36,18 @@ def _exit_with(pid: int) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def start_fork_server(preload: Sequence[str] = ()) -> None:
+    """Start the fork server now, without waiting for it, so that it imports ``preload`` while this process
+    goes on and the pool asked for later starts its workers at once."""
+    _fork_server(preload)
+    multiprocessing.forkserver.ensure_running()
+
+
+def _fork_server(preload: Sequence[str]) -> multiprocessing.context.ForkServerContext:
+    # forkserver: forking a process that runs threads (an event loop's, Rich's display) can deadlock.
+    context = multiprocessing.get_context("forkserver")
+    if preload:  # taken only by a fork server not started yet
+        context.set_forkserver_preload(list(dict.fromkeys(["__main__", *preload])))  # __main__: the default
+    return context

@@ -23,6 +23,7 @@ from newsmirror.config import Config
 from newsmirror.errors import BuildError
 from newsmirror.private import check_layout
 from newsmirror.render.article_steps import plan_articles, weigh_pages, write_articles, write_histories, write_images
+from newsmirror.render.article_work import get_ready
 from newsmirror.render.build_run import BuildRun
 from newsmirror.render.channels import kept_channels
 from newsmirror.render.files import OutputTree, UnsafePathError
@@ -58,6 +59,9 @@ def build(
             "run 'newsmirror keygen' to make one"
         )
     views = kept_channels(config, store, run.result.errors)
+    # A page and a QR code per kept article (and per copy in the other script): many more than the
+    # manifest holds, and the processes that make them can start while the build decides which.
+    get_ready(2 * (1 + len(run.variants)) * sum(len(view.heads) for view in views) - len(run.manifest))
     images = stored_image_files(store, run.result.errors) if config.mirror.images == "copy" else {}
     pages, codes = plan_articles(run, views, images)
     write_images(run, views, images)

@@ -25,7 +25,7 @@ from newsmirror.config import MirrorConfig
 from newsmirror.errors import unexpected
 from newsmirror.layout import article_label
 from newsmirror.models import Article
-from newsmirror.processes import worker_pool
+from newsmirror.processes import start_fork_server, worker_pool
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.files import OutputTree
 from newsmirror.render.pages import render_page
@@ -119,12 +119,23 @@ def _write(tree: OutputTree, path: str, data: bytes, what: str = "") -> Made:
     return Made(path, written, tree.stat(path), hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest())
 
 
+def get_ready(files: int) -> None:
+    """Start the fork server if a build expects to make some ``files``, so that its workers are ready by
+    the time the build has decided what to make."""
+    if files >= POOL_MIN and _workers() > 1:
+        start_fork_server([__name__])
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, _MOST_WORKERS)
+
+
 class Makers:
     """Makes batches in worker processes (one per core) when there are ``files`` enough, here otherwise;
     answers them in the order they were given."""
 
     def __init__(self, files: int) -> None:
-        workers = min(os.cpu_count() or 1, _MOST_WORKERS)
+        workers = _workers()
         self._pool: ProcessPoolExecutor | None = None
         if files >= POOL_MIN and workers > 1:
             self._pool = worker_pool(workers, preload=[__name__])  # each worker starts with the renderer
