@@ -471,3 +471,25 @@ def test_a_page_the_renderer_fails_on_is_one_error_and_the_rest_is_built(
     assert again.ok, again.errors
     assert "新标题 1" in page.read_text() and page_path(broken.key) in again.written
     assert html_path(HOME) in again.written
+
+
+def test_every_module_outside_render_that_shapes_a_page_is_in_the_code_fingerprint() -> None:
+    """A change to how pages link (layout) must re-render them: each module render/ imports from the rest
+    of the package is either hashed or known not to shape what a page holds."""
+    import ast
+
+    from newsmirror.render import templating
+
+    render = Path(templating.__file__).parent
+    # Data and plumbing; the offline bundles have a fingerprint of their own (bundle_fingerprint).
+    not_shaping = {"config", "store", "models", "errors", "signing", "private", "processes", "bundle"}
+    imported = set()
+    for module in render.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("newsmirror"):
+                names = [node.module.split(".")[1]] if "." in node.module else [a.name for a in node.names]
+                imported.update(name for name in names if name != "render")
+    assert imported - not_shaping == set(templating.SHAPING), imported
+    hashed = {path.name for path in templating.code_sources()}
+    assert {f"{name}.py" for name in templating.SHAPING} <= hashed and "pages.py" in hashed
+    assert all(path.exists() for path in templating.code_sources())

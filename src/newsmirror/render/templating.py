@@ -88,13 +88,24 @@ def render_template(name: str, **context: object) -> str:
     return environment().get_template(name).render(**context).rstrip() + "\n"
 
 
+# Modules outside render/ whose code changes what a page says or where it links.
+SHAPING = ("layout", "revisions", "status")
+
+
+def code_sources() -> list[Path]:
+    """The code files ``code_fingerprint`` hashes."""
+    package = Path(__file__).parent.parent
+    return [*sorted(Path(__file__).parent.glob("*.py")), *(package / f"{name}.py" for name in SHAPING)]
+
+
 @cache
 def code_fingerprint() -> str:
-    """A hash of the templates and of this package's code: any change to either re-renders every page."""
+    """A hash of the templates and of the code that shapes a page: this package's and the modules outside
+    it that decide what a page holds (paths and links, history diffs, source health). A change to any of
+    them re-renders every page."""
     digest = hashlib.sha1()
-    sources = [*sorted(Path(__file__).parent.glob("*.py"))]
     templates = resources.files("newsmirror").joinpath("templates")
-    for path in sources:
+    for path in code_sources():
         digest.update(path.read_bytes())
     for entry in sorted(templates.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".j2"):
