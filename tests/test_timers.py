@@ -49,12 +49,28 @@ def init_timer(config: Path, kind: str, *args: str) -> Result:
     return CliRunner().invoke(app, ["init", "--config", str(config), "--timer", kind, *args])
 
 
+def systemd_complaints(*units: Path) -> list[str]:
+    """What ``systemd-analyze verify`` says of our units (skips the test where it is not installed). It
+    exits 0 on directives it ignores, but prints them: any line about our units is a defect."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    check = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
+    return [line for line in (check.stdout + check.stderr).splitlines() if "newsmirror" in line] + (
+        [f"exit {check.returncode}"] if check.returncode else []
+    )
+
+
+def init_systemd(config: Path, out: Path) -> tuple[Result, list[str]]:
+    """``init --timer systemd --out out``, checked to succeed; its result and the files it wrote."""
+    result = init_timer(config, "systemd", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return result, sorted(p.name for p in out.iterdir())
+
+
 def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     config = make_config(tmp_path / "srv")
     out = tmp_path / "units"
-    result = init_timer(config, "systemd", "--out", str(out))
-    assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in out.iterdir())
+    result, names = init_systemd(config, out)
     assert names == ["newsmirror-counter.service", "newsmirror.service", "newsmirror.timer"]
     assert "sudo systemctl enable --now newsmirror.timer newsmirror-counter.service" in result.output
 
@@ -67,14 +83,7 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     counter = (out / "newsmirror-counter.service").read_text()
     assert "Restart=always" in counter and "counter --config" in counter and "--trust-proxy" in counter
     assert "OnUnitActiveSec=15min" in (out / "newsmirror.timer").read_text()
-
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze is not installed")
-    units = [str(out / name) for name in names]
-    check = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60)
-    # verify exits 0 on directives it ignores, but prints them: any line about our units is a defect.
-    ours = [line for line in (check.stdout + check.stderr).splitlines() if "newsmirror" in line]
-    assert check.returncode == 0 and ours == [], check.stdout + check.stderr
+    assert systemd_complaints(*(out / name for name in names)) == []
 
 
 def test_workers_on_postgresql_get_a_template_unit_one_instance_a_process(tmp_path: Path) -> None:
@@ -82,9 +91,7 @@ def test_workers_on_postgresql_get_a_template_unit_one_instance_a_process(tmp_pa
     text = config.read_text().replace('store = "data/newsmirror.db"', 'store = "postgresql://mirror@db.internal/news"')
     config.write_text(text, "utf-8")
     out = tmp_path / "units"
-    result = init_timer(config, "systemd", "--out", str(out))
-    assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in out.iterdir())
+    result, names = init_systemd(config, out)
     assert names == ["newsmirror-worker@.service", "newsmirror.service", "newsmirror.timer"]
     assert "sudo systemctl enable --now newsmirror.timer newsmirror-worker@1.service" in result.output
     assert "sudo systemctl enable --now newsmirror-worker@2.service" in result.output
@@ -92,25 +99,16 @@ def test_workers_on_postgresql_get_a_template_unit_one_instance_a_process(tmp_pa
     assert "Description=newsmirror: feed worker %i" in worker
     assert f"worker --config {config}" in worker and "Restart=always" in worker
     assert "KillSignal=SIGTERM" in worker and "TimeoutStopSec=2min" in worker
-
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze is not installed")
     # verify takes instances, not templates: the first one, as the printed step enables it.
     instance = out / "newsmirror-worker@1.service"
     instance.write_text(worker, "utf-8")
-    units = [str(instance), str(out / "newsmirror.service"), str(out / "newsmirror.timer")]
-    check = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60)
-    ours = [line for line in (check.stdout + check.stderr).splitlines() if "newsmirror" in line]
-    assert check.returncode == 0 and ours == [], check.stdout + check.stderr
+    assert systemd_complaints(instance, out / "newsmirror.service", out / "newsmirror.timer") == []
 
 
 def test_systemd_analyze_verify_would_catch_a_bad_unit(tmp_path: Path) -> None:
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze is not installed")
     bad = tmp_path / "newsmirror-bad.service"
     bad.write_text("[Service]\nType=oneshat\nExecStart=/bin/true\nProtectSystem=bogus\n")
-    check = subprocess.run(["systemd-analyze", "verify", str(bad)], capture_output=True, text=True, timeout=60)
-    assert len([line for line in check.stderr.splitlines() if "newsmirror-bad" in line]) == 2
+    assert len([line for line in systemd_complaints(bad) if "newsmirror-bad" in line]) == 2
 
 
 def test_no_counter_service_without_counter_url_and_no_overwrite(tmp_path: Path) -> None:
