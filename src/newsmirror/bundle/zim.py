@@ -290,7 +290,11 @@ def _compressed(zim: bytes) -> bytes:
         out += part
     shift = len(out) - end
     out += zim[end:]
-    moved = lambda position: position + shift if position >= end else position  # noqa: E731
+
+    def moved(position: int) -> int:
+        """Where a position of libzim's file is now: past the clusters, moved up by what they shrank."""
+        return position + shift if position >= end else position
+
     struct.pack_into(
         "<QQQ", out, 32, moved(path_pos), moved(title_pos) if title_pos != 2**64 - 1 else title_pos, moved(cluster_pos)
     )
