@@ -226,9 +226,10 @@ def weigh_pages(run: BuildRun, views: list[ChannelView], images: dict[ArticleKey
             path = page_path(head.key)
             shown = images.get(head.key)
             extra = size(qr_path(head.key)) + (sum(size(image_path(n)) for n in set(shown.values())) if shown else 0)
-            total = max(size(path), size(html_path(path)) if html else 0) + extra  # as PageWeight.total counts
+            markdown, page_html = size(path), size(html_path(path)) if html else 0
+            total = PageWeight.weigh(markdown, page_html, extra)  # no PageWeight for each page: only the heaviest
             if total > budget:
                 run.result.over_budget += 1
             if total > heaviest:  # the first of the heaviest
                 heaviest = total
-                run.result.largest = PageWeight(path, size(path), size(html_path(path)) if html else 0, extra)
+                run.result.largest = PageWeight(path, markdown, page_html, extra)

@@ -122,12 +122,14 @@ def _write(tree: OutputTree, path: str, data: bytes, what: str = "") -> Made:
 def get_ready(files: int) -> None:
     """Start the fork server if a build expects to make some ``files``, so that its workers are ready by
     the time the build has decided what to make."""
-    if files >= POOL_MIN and _workers() > 1:
+    if _pooled(files):
         start_fork_server([__name__])
 
 
-def _workers() -> int:
-    return min(os.cpu_count() or 1, _MOST_WORKERS)
+def _pooled(files: int) -> int:
+    """How many worker processes make ``files``: one per core, none below ``POOL_MIN`` or on one core."""
+    workers = min(os.cpu_count() or 1, _MOST_WORKERS)
+    return workers if files >= POOL_MIN and workers > 1 else 0
 
 
 class Makers:
@@ -135,10 +137,9 @@ class Makers:
     answers them in the order they were given."""
 
     def __init__(self, files: int) -> None:
-        workers = _workers()
-        self._pool: ProcessPoolExecutor | None = None
-        if files >= POOL_MIN and workers > 1:
-            self._pool = worker_pool(workers, preload=[__name__])  # each worker starts with the renderer
+        workers = _pooled(files)
+        # Each worker starts with the renderer (imported by the fork server once).
+        self._pool: ProcessPoolExecutor | None = worker_pool(workers, preload=[__name__]) if workers else None
         self._ahead = workers * _AHEAD if self._pool else 1
 
     def __enter__(self) -> Makers:

@@ -10,7 +10,7 @@ from newsmirror.models import sha1_hex
 from newsmirror.render.archive import key_line
 from newsmirror.render.channels import ChannelView
 from newsmirror.render.labels import labels_for
-from newsmirror.render.templating import render_template
+from newsmirror.render.templating import day, render_template
 
 # A page's path → (label, link) of the same page in each other script.
 Twins = Callable[[str], Sequence[tuple[str, str]]]
@@ -25,7 +25,7 @@ def index_paths(view: ChannelView, mirror: MirrorConfig) -> list[str]:
 def index_inputs(view: ChannelView, settings: str) -> str:
     """A fingerprint of all a channel's index pages are made from: what each entry shows of its article
     (its link, day and title), and ``settings``: the rest (the mirror's, the site's and the channel's)."""
-    entries = "".join(f"{h.key.id}\x1f{h.published:%Y-%m-%d}\x1f{h.title}\x1e" for h in view.heads)
+    entries = "".join(f"{h.key.id}\x1f{day(h.published)}\x1f{h.title}\x1e" for h in view.heads)
     site = view.site
     return sha1_hex(repr((settings, site.id, site.name, site.language, view.channel.id, view.name)) + entries)
 

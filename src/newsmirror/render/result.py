@@ -20,7 +20,12 @@ class PageWeight:
 
     @property
     def total(self) -> int:
-        return max(self.markdown, self.html) + self.images
+        return self.weigh(self.markdown, self.html, self.images)
+
+    @staticmethod
+    def weigh(markdown: int, html: int, images: int) -> int:
+        """What a reader downloads: the page in one of its forms, whichever is larger, and its images."""
+        return max(markdown, html) + images
 
 
 @dataclass(slots=True)
